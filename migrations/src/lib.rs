@@ -1,0 +1,24 @@
+//! The schema, as an ordered list of migrations. This is the only way the
+//! schema changes: the server runs them at start (`serve`) or on `migrate`, and
+//! tests build every database by running them.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_units;
+mod m20261123_000002_users;
+mod m20261123_000003_refresh_tokens;
+mod m20261123_000004_categories;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_units::Migration),
+            Box::new(m20261123_000002_users::Migration),
+            Box::new(m20261123_000003_refresh_tokens::Migration),
+            Box::new(m20261123_000004_categories::Migration),
+        ]
+    }
+}

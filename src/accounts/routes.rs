@@ -1,0 +1,345 @@
+//! HTTP handlers and request/response types for accounts and sessions.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::identity::{normalize_email, normalize_phone};
+use super::service::{self, NewUser, Session};
+use crate::auth::Role;
+use crate::auth::extract::CurrentUser;
+use crate::auth::password;
+use crate::entities::users;
+use crate::error::{AppError, AppResult, ProblemBody};
+use crate::http::extract::{ClientIp, ValidatedJson};
+use crate::http::validate::{Check, Validate};
+use crate::i18n::Locale;
+use crate::messages::Msg;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(get_me, patch_me))
+}
+
+/// An account as its owner (or an admin) sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserBody {
+    pub id: Uuid,
+    #[schema(example = "+84912345678")]
+    pub phone: Option<String>,
+    #[schema(example = "an.nguyen@example.com")]
+    pub email: Option<String>,
+    #[schema(example = "Nguyễn Văn An")]
+    pub full_name: String,
+    pub role: Role,
+    pub unit_id: Option<Uuid>,
+    pub locale: Locale,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<users::Model> for UserBody {
+    fn from(u: users::Model) -> Self {
+        UserBody {
+            id: u.id,
+            phone: u.phone,
+            email: u.email,
+            full_name: u.full_name,
+            role: Role::parse(&u.role).unwrap_or(Role::Citizen),
+            unit_id: u.unit_id,
+            locale: Locale::parse(&u.locale).unwrap_or_default(),
+            created_at: u.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenBody {
+    pub user: UserBody,
+    /// JWT for `Authorization: Bearer`, valid for `expires_in` seconds.
+    pub access_token: String,
+    /// Opaque; exchange at `/auth/refresh` for a new pair. Single use.
+    pub refresh_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    #[schema(example = 900)]
+    pub expires_in: i64,
+}
+
+impl From<Session> for TokenBody {
+    fn from(s: Session) -> Self {
+        TokenBody {
+            user: s.user.into(),
+            access_token: s.access_token,
+            refresh_token: s.refresh_token,
+            token_type: "Bearer",
+            expires_in: s.expires_in,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"phone": "0912345678", "password": "mây trôi qua hồ gươm", "full_name": "Nguyễn Văn An"}))]
+pub struct RegisterRequest {
+    /// Vietnamese numbers in any usual form (`0912345678`); stored as E.164.
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// 8 to 128 characters; common passwords are refused.
+    #[schema(required = true)]
+    pub password: Option<String>,
+    #[schema(required = true)]
+    pub full_name: Option<String>,
+    /// `vi` (default) or `en`: the language of notifications.
+    pub locale: Option<String>,
+}
+
+impl Validate for RegisterRequest {
+    fn validate(&self) -> AppResult<()> {
+        let mut c = Check::new();
+        let phone = self
+            .phone
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let email = self
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        if phone.is_none() && email.is_none() {
+            c.add("phone", Msg::PhoneOrEmailRequired);
+        }
+        if let Some(p) = phone
+            && normalize_phone(p).is_none()
+        {
+            c.add("phone", Msg::InvalidPhone);
+        }
+        if let Some(e) = email {
+            c.email("email", e);
+        }
+        let name = c.text("full_name", &self.full_name, 255);
+        if let Some(pw) = c.required("password", &self.password) {
+            let inputs: Vec<&str> = [phone, email, name].into_iter().flatten().collect();
+            if let Err(msg) = password::check_policy(pw, &inputs) {
+                c.add("password", msg);
+            }
+        }
+        if let Some(l) = &self.locale
+            && Locale::parse(l).is_none()
+        {
+            c.add("locale", Msg::InvalidLocale);
+        }
+        c.finish()
+    }
+}
+
+/// Register a citizen account.
+#[utoipa::path(post, path = "/auth/register", tag = "accounts",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Account created and signed in", body = TokenBody),
+        (status = 409, description = "Phone or email already registered", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this address", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+async fn register(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ValidatedJson(req): ValidatedJson<RegisterRequest>,
+) -> AppResult<(StatusCode, Json<TokenBody>)> {
+    state.auth_limits.auth_ip.check(&ip)?;
+    let nonblank = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let user = service::create_user(
+        &state.db,
+        &state.passwords,
+        &state.clock,
+        NewUser {
+            phone: nonblank(&req.phone).and_then(|p| normalize_phone(&p)),
+            email: nonblank(&req.email).map(|e| normalize_email(&e)),
+            password: req.password.unwrap_or_default(),
+            full_name: nonblank(&req.full_name).unwrap_or_default(),
+            role: Role::Citizen,
+            unit_id: None,
+            locale: req
+                .locale
+                .as_deref()
+                .and_then(Locale::parse)
+                .unwrap_or_default(),
+        },
+    )
+    .await?;
+    let session = service::start_session(&state, user).await?;
+    Ok((StatusCode::CREATED, Json(session.into())))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"login": "0912345678", "password": "mây trôi qua hồ gươm"}))]
+pub struct LoginRequest {
+    /// Phone (any usual form) or email.
+    #[schema(required = true)]
+    pub login: Option<String>,
+    #[schema(required = true)]
+    pub password: Option<String>,
+}
+
+impl Validate for LoginRequest {
+    fn validate(&self) -> AppResult<()> {
+        let mut c = Check::new();
+        c.text("login", &self.login, 254);
+        if let Some(p) = c.required("password", &self.password) {
+            // Longer than any password we accept: refuse before hashing it.
+            c.max_len("password", p, password::MAX_LEN * 4);
+        }
+        c.finish()
+    }
+}
+
+/// Log in with phone or email and password.
+#[utoipa::path(post, path = "/auth/login", tag = "accounts",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenBody),
+        (status = 401, description = "Wrong login or password (the same answer whether or not the account exists)", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Missing fields", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address or against this account; see Retry-After", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ValidatedJson(req): ValidatedJson<LoginRequest>,
+) -> AppResult<Json<TokenBody>> {
+    state.auth_limits.login_ip.check(&ip)?;
+    let session = service::login(
+        &state,
+        req.login.as_deref().unwrap_or_default(),
+        req.password.as_deref().unwrap_or_default(),
+    )
+    .await?;
+    Ok(Json(session.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    #[schema(required = true)]
+    pub refresh_token: Option<String>,
+}
+
+impl Validate for RefreshRequest {
+    fn validate(&self) -> AppResult<()> {
+        let mut c = Check::new();
+        c.text("refresh_token", &self.refresh_token, 256);
+        c.finish()
+    }
+}
+
+/// Exchange a refresh token for a new pair. The old refresh token stops
+/// working; presenting it again revokes every token of that session.
+#[utoipa::path(post, path = "/auth/refresh", tag = "accounts",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new token pair", body = TokenBody),
+        (status = 401, description = "Unknown, expired, revoked or reused refresh token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+async fn refresh(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ValidatedJson(req): ValidatedJson<RefreshRequest>,
+) -> AppResult<Json<TokenBody>> {
+    state.auth_limits.auth_ip.check(&ip)?;
+    let token = req.refresh_token.as_deref().unwrap_or_default().trim();
+    Ok(Json(service::refresh(&state, token).await?.into()))
+}
+
+/// End the session the refresh token belongs to.
+#[utoipa::path(post, path = "/auth/logout", tag = "accounts",
+    request_body = RefreshRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Signed out; the refresh token and its session are revoked"),
+        (status = 401, description = "Not signed in", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+async fn logout(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ValidatedJson(req): ValidatedJson<RefreshRequest>,
+) -> AppResult<StatusCode> {
+    let token = req.refresh_token.as_deref().unwrap_or_default().trim();
+    service::logout(&state, user.id, token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller's own profile.
+#[utoipa::path(get, path = "/me", tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = UserBody),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+async fn get_me(user: CurrentUser) -> Json<UserBody> {
+    Json(user.user.into())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchMeRequest {
+    pub full_name: Option<String>,
+    pub locale: Option<String>,
+}
+
+impl Validate for PatchMeRequest {
+    fn validate(&self) -> AppResult<()> {
+        let mut c = Check::new();
+        if self.full_name.is_some() {
+            c.text("full_name", &self.full_name, 255);
+        }
+        if let Some(l) = &self.locale
+            && Locale::parse(l).is_none()
+        {
+            c.add("locale", Msg::InvalidLocale);
+        }
+        c.finish()
+    }
+}
+
+/// Change the caller's name or language. Absent fields stay as they are.
+#[utoipa::path(patch, path = "/me", tag = "accounts",
+    request_body = PatchMeRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = UserBody),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+async fn patch_me(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ValidatedJson(req): ValidatedJson<PatchMeRequest>,
+) -> AppResult<Json<UserBody>> {
+    let mut model = user.user.into_active_model();
+    if let Some(name) = req.full_name {
+        model.full_name = Set(name.trim().to_owned());
+    }
+    if let Some(locale) = req.locale.as_deref().and_then(Locale::parse) {
+        model.locale = Set(locale.as_str().to_owned());
+    }
+    model.updated_at = Set(state.clock.now());
+    let updated = model.update(&state.db).await.map_err(AppError::from)?;
+    Ok(Json(updated.into()))
+}

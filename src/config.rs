@@ -1,0 +1,310 @@
+//! Configuration: loaded and validated once at start.
+//!
+//! Layers, later wins: the defaults in `config/default.toml` (compiled in, so the
+//! binary runs from anywhere), an optional file named by `APP_CONFIG_FILE`,
+//! `APP_*` variables (`__` separates sections), then the plain variables of the
+//! API contract (`DATABASE_URL`, `LISTEN_ADDR`, `JWT_SECRET`, `MEDIA_DIR`,
+//! `CITY_TZ`).
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use ipnet::IpNet;
+use serde::Deserialize;
+
+pub const DEFAULTS: &str = include_str!("../config/default.toml");
+const DEV_JWT_SECRET: &str = "development-secret-do-not-use-in-production";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Deserialize)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    pub environment: Environment,
+    pub database_url: Secret,
+    pub listen_addr: SocketAddr,
+    pub jwt_secret: Secret,
+    pub media_dir: String,
+    #[serde(deserialize_with = "de_tz")]
+    pub city_tz: chrono_tz::Tz,
+    pub database: DatabaseConfig,
+    pub auth: AuthConfig,
+    pub http: HttpConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseConfig {
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub connect_timeout_secs: u64,
+    pub acquire_timeout_secs: u64,
+    pub sqlite_busy_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthConfig {
+    pub issuer: String,
+    pub audience: String,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_days: u64,
+    pub max_concurrent_hashes: usize,
+    pub login_ip_burst: u32,
+    pub login_ip_per_minute: u32,
+    pub login_account_burst: u32,
+    pub login_account_per_minute: u32,
+    pub auth_ip_burst: u32,
+    pub auth_ip_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HttpConfig {
+    pub body_limit_bytes: usize,
+    pub request_timeout_secs: u64,
+    pub cors_allowed_origins: Vec<String>,
+    #[serde(deserialize_with = "de_nets")]
+    pub trusted_proxies: Vec<IpNet>,
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+fn de_tz<'de, D: serde::Deserializer<'de>>(d: D) -> Result<chrono_tz::Tz, D::Error> {
+    let s = String::deserialize(d)?;
+    s.parse().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "unknown time zone {s:?} (expected an IANA name such as Asia/Ho_Chi_Minh)"
+        ))
+    })
+}
+
+fn de_nets<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D::Error> {
+    let items = Vec::<String>::deserialize(d)?;
+    items
+        .iter()
+        .map(|s| {
+            s.parse::<IpNet>()
+                .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    serde::de::Error::custom(format!("{s:?} is not an IP address or CIDR"))
+                })
+        })
+        .collect()
+}
+
+/// A configuration problem, phrased as one line that names the setting.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Loads from the process environment.
+    pub fn load() -> Result<Config, ConfigError> {
+        Self::from_figment(Self::figment())
+    }
+
+    pub fn figment() -> Figment {
+        let mut fig = Figment::from(Toml::string(DEFAULTS));
+        if let Ok(path) = std::env::var("APP_CONFIG_FILE") {
+            fig = fig.merge(Toml::file_exact(path));
+        }
+        fig.merge(Env::prefixed("APP_").split("__").ignore(&["config_file"]))
+            .merge(Env::raw().only(&[
+                "DATABASE_URL",
+                "LISTEN_ADDR",
+                "JWT_SECRET",
+                "MEDIA_DIR",
+                "CITY_TZ",
+            ]))
+    }
+
+    /// Defaults only, with nothing from the environment: what tests start from.
+    pub fn defaults() -> Figment {
+        Figment::from(Toml::string(DEFAULTS))
+    }
+
+    pub fn from_figment(fig: Figment) -> Result<Config, ConfigError> {
+        let config: Config = fig.extract().map_err(|e| {
+            let key = e.path.join(".");
+            let what = match &e.kind {
+                figment::error::Kind::Message(m) => m.clone(),
+                other => other.to_string(),
+            };
+            ConfigError(if key.is_empty() {
+                what
+            } else {
+                format!("{key}: {what}")
+            })
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let err = |s: &str| Err(ConfigError(s.to_owned()));
+        if self.environment == Environment::Production {
+            let secret = self.jwt_secret.expose();
+            if secret == DEV_JWT_SECRET {
+                return err(
+                    "jwt_secret: JWT_SECRET must be set in production (the development secret is refused)",
+                );
+            }
+            if secret.len() < 32 {
+                return err("jwt_secret: JWT_SECRET must be at least 32 bytes in production");
+            }
+        }
+        if self.jwt_secret.expose().is_empty() {
+            return err("jwt_secret: JWT_SECRET must not be empty");
+        }
+        let url = self.database_url.expose();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return err("database_url: DATABASE_URL must start with sqlite: or postgres://");
+        }
+        if self.database.max_connections == 0 {
+            return err("database.max_connections: must be at least 1");
+        }
+        if self.auth.access_token_ttl_secs == 0 || self.auth.refresh_token_ttl_days == 0 {
+            return err("auth: token lifetimes must be positive");
+        }
+        if self.auth.max_concurrent_hashes == 0 {
+            return err("auth.max_concurrent_hashes: must be at least 1");
+        }
+        for (key, v) in [
+            ("auth.login_ip_burst", self.auth.login_ip_burst),
+            ("auth.login_ip_per_minute", self.auth.login_ip_per_minute),
+            ("auth.login_account_burst", self.auth.login_account_burst),
+            (
+                "auth.login_account_per_minute",
+                self.auth.login_account_per_minute,
+            ),
+            ("auth.auth_ip_burst", self.auth.auth_ip_burst),
+            ("auth.auth_ip_per_minute", self.auth.auth_ip_per_minute),
+        ] {
+            if v == 0 {
+                return Err(ConfigError(format!("{key}: must be at least 1")));
+            }
+        }
+        if self.http.request_timeout_secs == 0 {
+            return err("http.request_timeout_secs: must be at least 1");
+        }
+        for origin in &self.http.cors_allowed_origins {
+            if origin != "*" && axum::http::HeaderValue::from_str(origin).is_err() {
+                return Err(ConfigError(format!(
+                    "http.cors_allowed_origins: {origin:?} is not a valid origin"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.expose().starts_with("sqlite:")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::providers::Serialized;
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = Config::from_figment(Config::defaults()).expect("defaults");
+        assert_eq!(c.listen_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.city_tz, chrono_tz::Asia::Ho_Chi_Minh);
+        assert!(c.is_sqlite());
+    }
+
+    #[test]
+    fn production_refuses_the_development_secret() {
+        let fig = Config::defaults().merge(Serialized::default("environment", "production"));
+        let e = Config::from_figment(fig).unwrap_err().to_string();
+        assert!(e.contains("jwt_secret"), "{e}");
+        let fig = Config::defaults()
+            .merge(Serialized::default("environment", "production"))
+            .merge(Serialized::default("jwt_secret", "short"));
+        assert!(
+            Config::from_figment(fig)
+                .unwrap_err()
+                .to_string()
+                .contains("32 bytes")
+        );
+        let fig = Config::defaults()
+            .merge(Serialized::default("environment", "production"))
+            .merge(Serialized::default("jwt_secret", "x".repeat(40)));
+        assert!(Config::from_figment(fig).is_ok());
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let fig = Config::defaults().merge(Serialized::default("city_tz", "Mars/Olympus"));
+        assert!(
+            Config::from_figment(fig)
+                .unwrap_err()
+                .to_string()
+                .contains("city_tz")
+        );
+        let fig = Config::defaults().merge(Serialized::default("listen_addr", "nowhere"));
+        assert!(
+            Config::from_figment(fig)
+                .unwrap_err()
+                .to_string()
+                .contains("listen_addr")
+        );
+        let fig = Config::defaults().merge(Serialized::default(
+            "http.trusted_proxies",
+            ["10.0.0.0/8", "bogus"],
+        ));
+        assert!(
+            Config::from_figment(fig)
+                .unwrap_err()
+                .to_string()
+                .contains("trusted_proxies")
+        );
+        let fig = Config::defaults().merge(Serialized::default("database_url", "mysql://x"));
+        assert!(
+            Config::from_figment(fig)
+                .unwrap_err()
+                .to_string()
+                .contains("database_url")
+        );
+    }
+}

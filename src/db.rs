@@ -1,0 +1,92 @@
+//! Connecting to the database: one code path for PostgreSQL and SQLite.
+
+use std::path::Path;
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+
+use crate::config::Config;
+
+/// Opens the pool. For SQLite the file's folder is created, and every
+/// connection gets WAL, foreign keys and a busy timeout, so concurrent writers
+/// wait for the lock instead of failing with "database is locked".
+pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
+    let url = config.database_url.expose();
+    if config.is_sqlite() {
+        ensure_sqlite_dir(url);
+    }
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.max_connections(config.database.max_connections)
+        .min_connections(config.database.min_connections)
+        .connect_timeout(Duration::from_secs(config.database.connect_timeout_secs))
+        .acquire_timeout(Duration::from_secs(config.database.acquire_timeout_secs))
+        .sqlx_logging(false);
+    let busy = Duration::from_millis(config.database.sqlite_busy_timeout_ms);
+    opts.map_sqlx_sqlite_opts(move |o| {
+        o.create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(busy)
+    });
+    Database::connect(opts).await
+}
+
+fn ensure_sqlite_dir(url: &str) {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let path = rest.split('?').next().unwrap_or("");
+    if path.is_empty() || path == ":memory:" {
+        return;
+    }
+    if let Some(parent) = Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        // A failure here shows up as a clear connect error right after.
+        let _ = std::fs::create_dir_all(parent);
+    }
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    migrations::Migrator::up(db, None).await
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at
+/// `BEGIN` (IMMEDIATE), so two writers queue on the busy timeout instead of
+/// deadlocking when both upgrade from a read lock.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let mode = match db.get_database_backend() {
+        DatabaseBackend::Sqlite => Some(SqliteTransactionMode::Immediate),
+        _ => None,
+    };
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: mode,
+        ..Default::default()
+    })
+    .await
+}
+
+/// Whether the database answers a trivial query.
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    db.ping().await.is_ok()
+}
+
+/// (in use, idle, max) connections of the pool, for `/metrics`.
+pub fn pool_usage(db: &DatabaseConnection, max: u32) -> (u32, u32, u32) {
+    let (size, idle) = match db.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            let p = db.get_postgres_connection_pool();
+            (p.size(), p.num_idle() as u32)
+        }
+        DatabaseBackend::Sqlite => {
+            let p = db.get_sqlite_connection_pool();
+            (p.size(), p.num_idle() as u32)
+        }
+        _ => (0, 0),
+    };
+    (size.saturating_sub(idle), idle, max)
+}

@@ -1,0 +1,28 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// E.164, e.g. `+84912345678`.
+    pub phone: Option<String>,
+    /// Case-folded.
+    pub email: Option<String>,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    pub full_name: String,
+    /// `citizen` | `officer` | `coordinator` | `admin`
+    pub role: String,
+    pub unit_id: Option<Uuid>,
+    /// `vi` | `en`
+    pub locale: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub disabled_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,345 @@
+//! One error type for every handler, rendered as RFC 9457 problem+json.
+//!
+//! `AppError::into_response` only records *what* went wrong (a [`Problem`] in the
+//! response extensions); the problem middleware in `http::middleware` renders the
+//! body in the request's language and adds the request id. The same middleware
+//! turns the bare error responses produced by axum and tower-http (unknown
+//! route, wrong method, body limit, timeout) into problem+json, so every error
+//! the server can produce has the same shape.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sea_orm::{DbErr, SqlErr};
+use serde::Serialize;
+
+use crate::i18n::Locale;
+use crate::messages::Msg;
+
+/// A field that failed validation, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: Msg,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: Msg) -> Self {
+        Self {
+            field: field.into(),
+            message,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("no route")]
+    RouteNotFound,
+    #[error("unauthorized: {0:?}")]
+    Unauthorized(Msg),
+    #[error("forbidden")]
+    Forbidden,
+    #[error("bad request: {0:?}")]
+    BadRequest(Msg),
+    #[error("malformed json: {0}")]
+    MalformedJson(String),
+    #[error("unsupported media type")]
+    UnsupportedMediaType(Msg),
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("too many requests")]
+    TooManyRequests { retry_after: u64 },
+    #[error("validation failed: {0:?}")]
+    Validation(Vec<FieldError>),
+    #[error("conflict: {0:?}")]
+    Conflict(Msg),
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn field(field: impl Into<String>, message: Msg) -> Self {
+        AppError::Validation(vec![FieldError::new(field, message)])
+    }
+}
+
+/// What the problem middleware needs to render an error body.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub kind: ProblemKind,
+    pub detail: Msg,
+    pub errors: Vec<FieldError>,
+}
+
+/// The problem `type`s this API uses; each has a stable URI and a title.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    NotFound,
+    MethodNotAllowed,
+    Unauthorized,
+    Forbidden,
+    BadRequest,
+    MalformedJson,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    RequestTimeout,
+    TooManyRequests,
+    Validation,
+    Conflict,
+    Internal,
+    Unavailable,
+}
+
+pub const PROBLEM_TYPE_BASE: &str = "https://citizen-feedback.example/problems/";
+
+impl ProblemKind {
+    pub fn slug(self) -> &'static str {
+        use ProblemKind::*;
+        match self {
+            NotFound => "not-found",
+            MethodNotAllowed => "method-not-allowed",
+            Unauthorized => "unauthorized",
+            Forbidden => "forbidden",
+            BadRequest => "bad-request",
+            MalformedJson => "malformed-json",
+            UnsupportedMediaType => "unsupported-media-type",
+            PayloadTooLarge => "payload-too-large",
+            RequestTimeout => "request-timeout",
+            TooManyRequests => "too-many-requests",
+            Validation => "validation-error",
+            Conflict => "conflict",
+            Internal => "internal-error",
+            Unavailable => "service-unavailable",
+        }
+    }
+
+    pub fn title(self, locale: Locale) -> &'static str {
+        use ProblemKind::*;
+        let (vi, en) = match self {
+            NotFound => ("Không tìm thấy", "Not found"),
+            MethodNotAllowed => ("Phương thức không được phép", "Method not allowed"),
+            Unauthorized => ("Chưa xác thực", "Unauthorized"),
+            Forbidden => ("Không có quyền", "Forbidden"),
+            BadRequest => ("Yêu cầu không hợp lệ", "Bad request"),
+            MalformedJson => ("JSON không hợp lệ", "Malformed JSON"),
+            UnsupportedMediaType => ("Kiểu nội dung không được hỗ trợ", "Unsupported media type"),
+            PayloadTooLarge => ("Nội dung quá lớn", "Payload too large"),
+            RequestTimeout => ("Quá thời gian", "Request timeout"),
+            TooManyRequests => ("Quá nhiều yêu cầu", "Too many requests"),
+            Validation => ("Dữ liệu không hợp lệ", "Validation error"),
+            Conflict => ("Xung đột", "Conflict"),
+            Internal => ("Lỗi hệ thống", "Internal server error"),
+            Unavailable => ("Dịch vụ không sẵn sàng", "Service unavailable"),
+        };
+        match locale {
+            Locale::Vi => vi,
+            Locale::En => en,
+        }
+    }
+
+    /// The problem for a bare error status produced outside our handlers.
+    pub fn for_status(status: StatusCode) -> (ProblemKind, Msg) {
+        match status {
+            StatusCode::NOT_FOUND => (ProblemKind::NotFound, Msg::RouteNotFound),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                (ProblemKind::MethodNotAllowed, Msg::MethodNotAllowed)
+            }
+            StatusCode::UNAUTHORIZED => (ProblemKind::Unauthorized, Msg::Unauthorized),
+            StatusCode::FORBIDDEN => (ProblemKind::Forbidden, Msg::Forbidden),
+            StatusCode::PAYLOAD_TOO_LARGE => (ProblemKind::PayloadTooLarge, Msg::PayloadTooLarge),
+            StatusCode::REQUEST_TIMEOUT => (ProblemKind::RequestTimeout, Msg::RequestTimeout),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                ProblemKind::UnsupportedMediaType,
+                Msg::UnsupportedContentType,
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY => (ProblemKind::Validation, Msg::ValidationFailed),
+            StatusCode::CONFLICT => (ProblemKind::Conflict, Msg::Conflict),
+            StatusCode::TOO_MANY_REQUESTS => (
+                ProblemKind::TooManyRequests,
+                Msg::TooManyRequests { retry_after: 1 },
+            ),
+            StatusCode::SERVICE_UNAVAILABLE => (ProblemKind::Unavailable, Msg::ServiceUnavailable),
+            s if s.is_server_error() => (ProblemKind::Internal, Msg::Internal),
+            _ => (ProblemKind::BadRequest, Msg::BadRequest),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        use ProblemKind as K;
+        let mut headers: Vec<(header::HeaderName, HeaderValue)> = Vec::new();
+        let (status, kind, detail, errors) = match self {
+            AppError::NotFound => (StatusCode::NOT_FOUND, K::NotFound, Msg::NotFound, vec![]),
+            AppError::RouteNotFound => (
+                StatusCode::NOT_FOUND,
+                K::NotFound,
+                Msg::RouteNotFound,
+                vec![],
+            ),
+            AppError::Unauthorized(msg) => {
+                let challenge = if msg == Msg::Unauthorized {
+                    "Bearer"
+                } else {
+                    "Bearer error=\"invalid_token\""
+                };
+                headers.push((
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(challenge),
+                ));
+                (StatusCode::UNAUTHORIZED, K::Unauthorized, msg, vec![])
+            }
+            AppError::Forbidden => (StatusCode::FORBIDDEN, K::Forbidden, Msg::Forbidden, vec![]),
+            AppError::BadRequest(msg) => (StatusCode::BAD_REQUEST, K::BadRequest, msg, vec![]),
+            AppError::MalformedJson(d) => (
+                StatusCode::BAD_REQUEST,
+                K::MalformedJson,
+                Msg::MalformedJson(d),
+                vec![],
+            ),
+            AppError::UnsupportedMediaType(msg) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                K::UnsupportedMediaType,
+                msg,
+                vec![],
+            ),
+            AppError::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                K::PayloadTooLarge,
+                Msg::PayloadTooLarge,
+                vec![],
+            ),
+            AppError::TooManyRequests { retry_after } => {
+                let retry_after = retry_after.max(1);
+                headers.push((header::RETRY_AFTER, HeaderValue::from(retry_after)));
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    K::TooManyRequests,
+                    Msg::TooManyRequests { retry_after },
+                    vec![],
+                )
+            }
+            AppError::Validation(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                K::Validation,
+                Msg::ValidationFailed,
+                errors,
+            ),
+            AppError::Conflict(msg) => (StatusCode::CONFLICT, K::Conflict, msg, vec![]),
+            AppError::Unavailable(cause) => {
+                tracing::warn!(%cause, "service unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    K::Unavailable,
+                    Msg::ServiceUnavailable,
+                    vec![],
+                )
+            }
+            AppError::Internal(cause) => {
+                // The cause goes to the log (inside the request's span, so with
+                // its request id), never to the client.
+                tracing::error!(error = ?cause, "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    K::Internal,
+                    Msg::Internal,
+                    vec![],
+                )
+            }
+        };
+        let mut response = status.into_response();
+        for (name, value) in headers {
+            response.headers_mut().insert(name, value);
+        }
+        response.extensions_mut().insert(Problem {
+            status,
+            kind,
+            detail,
+            errors,
+        });
+        response
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => return AppError::Conflict(Msg::Conflict),
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+                return AppError::Validation(vec![FieldError::new("", Msg::InvalidValue)]);
+            }
+            _ => {}
+        }
+        match err {
+            DbErr::RecordNotFound(_) => AppError::NotFound,
+            DbErr::ConnectionAcquire(e) => AppError::Unavailable(e.to_string()),
+            other => AppError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+/// The RFC 9457 body, as documented in the OpenAPI spec.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "type": "https://citizen-feedback.example/problems/validation-error",
+    "title": "Validation error",
+    "status": 422,
+    "detail": "The submitted data is invalid.",
+    "instance": "/api/v1/auth/register",
+    "request_id": "0b8f5d0e-6a55-4a0e-9f59-2f3cfb7a4b1c",
+    "errors": [{"field": "password", "message": "Must be at least 8 characters."}]
+}))]
+pub struct ProblemBody {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldErrorBody>>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FieldErrorBody {
+    /// The JSON path of the field (`password`, `items[2].lat`).
+    pub field: String,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn render(
+        &self,
+        locale: Locale,
+        instance: Option<String>,
+        request_id: Option<String>,
+    ) -> ProblemBody {
+        ProblemBody {
+            type_: format!("{PROBLEM_TYPE_BASE}{}", self.kind.slug()),
+            title: self.kind.title(locale).to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.render(locale),
+            instance,
+            request_id,
+            errors: (self.kind == ProblemKind::Validation).then(|| {
+                self.errors
+                    .iter()
+                    .map(|e| FieldErrorBody {
+                        field: e.field.clone(),
+                        message: e.message.render(locale),
+                    })
+                    .collect()
+            }),
+        }
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,166 @@
+//! Request extractors with our own rejections: every bad body becomes a
+//! problem+json answer that names the fields.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+use crate::error::{AppError, FieldError};
+use crate::http::validate::Validate;
+use crate::messages::Msg;
+use crate::state::AppState;
+
+/// JSON body, deserialized and then checked by its [`Validate`] impl; all
+/// field errors are reported at once.
+///
+/// - wrong or missing `Content-Type` → 415
+/// - body over the limit → 413
+/// - not JSON → 400 (malformed-json)
+/// - JSON of the wrong shape → 422 naming the field (by its JSON path)
+/// - values that break the rules → 422 listing every bad field
+pub struct ValidatedJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ValidatedJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Validate,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let value: T = parse_json(req, state).await?;
+        value.validate()?;
+        Ok(ValidatedJson(value))
+    }
+}
+
+async fn parse_json<S: Send + Sync, T: DeserializeOwned>(
+    req: Request,
+    state: &S,
+) -> Result<T, AppError> {
+    let is_json = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+        .is_some_and(|m| {
+            m.type_() == mime::APPLICATION
+                && (m.subtype() == mime::JSON || m.suffix().is_some_and(|s| s == mime::JSON))
+        });
+    if !is_json {
+        return Err(AppError::UnsupportedMediaType(Msg::UnsupportedContentType));
+    }
+    let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge
+        } else {
+            AppError::BadRequest(Msg::BadRequest)
+        }
+    })?;
+    let de = &mut serde_json::Deserializer::from_slice(&bytes);
+    let value: T = serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_data() {
+            let field = if path == "." { String::new() } else { path };
+            let text = inner.to_string();
+            // serde's own text ("invalid type: integer `5`, expected a string at
+            // line 1 column 9") minus the position, which means nothing to a person.
+            let text = text.split(" at line ").next().unwrap_or(&text).to_owned();
+            let (field, msg) = match text.strip_prefix("missing field `") {
+                Some(rest) => (rest.trim_end_matches('`').to_owned(), Msg::Required),
+                None => (field, Msg::InvalidType(text)),
+            };
+            AppError::Validation(vec![FieldError::new(field, msg)])
+        } else {
+            AppError::MalformedJson(inner.to_string())
+        }
+    })?;
+    Ok(value)
+}
+
+/// The client's address: the TCP peer, or, when the peer is a trusted proxy,
+/// the nearest untrusted address in `X-Forwarded-For` (read right to left, so
+/// a client cannot forge its way past the proxy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+impl<S> FromRequestParts<S> for ClientIp
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        let trusted = &state.config.http.trusted_proxies;
+        Ok(ClientIp(client_ip(
+            peer,
+            parts.headers.get_all("x-forwarded-for"),
+            trusted,
+        )))
+    }
+}
+
+pub fn client_ip<'a>(
+    peer: IpAddr,
+    forwarded: impl IntoIterator<Item = &'a axum::http::HeaderValue>,
+    trusted: &[ipnet::IpNet],
+) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let hops: Vec<IpAddr> = forwarded
+        .into_iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+        .collect();
+    hops.iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .copied()
+        .unwrap_or(peer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.5".parse().expect("ip");
+        let trusted = vec!["10.0.0.0/8".parse().expect("net")];
+        let h = [HeaderValue::from_static("1.2.3.4, 10.0.0.7")];
+        assert_eq!(
+            client_ip(proxy, &h, &trusted),
+            "1.2.3.4".parse::<IpAddr>().expect("ip")
+        );
+        // A spoofed first hop is ignored: the nearest untrusted one wins.
+        let h = [HeaderValue::from_static("6.6.6.6, 1.2.3.4")];
+        assert_eq!(
+            client_ip(proxy, &h, &trusted),
+            "1.2.3.4".parse::<IpAddr>().expect("ip")
+        );
+        // From an untrusted peer the header is ignored.
+        let peer: IpAddr = "8.8.8.8".parse().expect("ip");
+        assert_eq!(client_ip(peer, &h, &trusted), peer);
+        // Nothing usable: the proxy itself.
+        assert_eq!(
+            client_ip(proxy, &[HeaderValue::from_static("junk")], &trusted),
+            proxy
+        );
+    }
+}

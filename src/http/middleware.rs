@@ -1,0 +1,66 @@
+//! The problem middleware: every error response leaves as problem+json in the
+//! request's language.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::REQUEST_ID;
+use crate::error::{Problem, ProblemKind};
+use crate::i18n::{self, Locale};
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+pub async fn problems(req: Request, next: Next) -> Response {
+    let locale = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Locale::from_accept_language)
+        .unwrap_or_default();
+    let instance = req.uri().path().to_owned();
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+
+    let mut res = i18n::scope(locale, next.run(req)).await;
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let problem = match res.extensions_mut().remove::<Problem>() {
+        Some(p) => p,
+        None => {
+            let already = res
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+            if already {
+                return res;
+            }
+            let (kind, detail) = ProblemKind::for_status(status);
+            Problem {
+                status,
+                kind,
+                detail,
+                errors: vec![],
+            }
+        }
+    };
+    let body = problem.render(locale, Some(instance), request_id);
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    let (mut parts, _) = res.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    parts.headers.insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(locale.as_str()),
+    );
+    Response::from_parts(parts, Body::from(bytes))
+}

@@ -1,0 +1,137 @@
+//! Router assembly and the HTTP plumbing around it.
+
+pub mod extract;
+pub mod metrics;
+pub mod middleware;
+pub mod openapi;
+pub mod ops;
+pub mod validate;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, header};
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Every documented route, with its OpenAPI description.
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .nest("/api/v1", crate::accounts::routes::router())
+        .merge(ops::router())
+}
+
+/// The OpenAPI document, as served at `/openapi.json` and checked in.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router().split_for_parts().1
+}
+
+/// The whole application: routes, `/openapi.json`, `/docs`, and the middleware.
+pub fn build_app(state: AppState) -> Router {
+    let (router, api) = api_router().split_for_parts();
+    let http = &state.config.http;
+
+    let cors = {
+        let origins: Vec<HeaderValue> = http
+            .cors_allowed_origins
+            .iter()
+            .filter(|o| o.as_str() != "*")
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
+        let allow = if http.cors_allowed_origins.iter().any(|o| o == "*") {
+            AllowOrigin::any()
+        } else {
+            AllowOrigin::list(origins)
+        };
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::ACCEPT_LANGUAGE,
+                HeaderName::from_static("idempotency-key"),
+                REQUEST_ID,
+            ])
+            .expose_headers([REQUEST_ID, header::RETRY_AFTER, header::LOCATION])
+            .max_age(Duration::from_secs(600))
+    };
+
+    router
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
+        .fallback(fallback)
+        // Inner layers (apply per route, so MatchedPath is known to metrics).
+        .layer(
+            ServiceBuilder::new()
+                .layer(axum::middleware::from_fn(metrics::track))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    Duration::from_secs(http.request_timeout_secs),
+                ))
+                .layer(DefaultBodyLimit::max(http.body_limit_bytes)),
+        )
+        .with_state(state)
+        // Outer layers, outermost first.
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                    let id = req
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("http", request_id = %id, method = %req.method(), path = %req.uri().path())
+                }))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(cors)
+                .layer(CompressionLayer::new())
+                .layer(axum::middleware::from_fn(middleware::problems)),
+        )
+}
+
+async fn fallback() -> AppError {
+    AppError::RouteNotFound
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

@@ -1,0 +1,73 @@
+//! citizen-feedback: the backend of a citizen feedback service.
+//!
+//! `build_app` and `serve` are what `main` and the tests share.
+
+pub mod accounts;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod entities;
+pub mod error;
+pub mod http;
+pub mod i18n;
+pub mod messages;
+pub mod state;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+pub use http::build_app;
+pub use state::AppState;
+
+/// Installs the one rustls crypto provider (sqlx brings ring, other crates
+/// aws-lc-rs; with both present rustls cannot choose on its own).
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
+/// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish for up
+/// to `http.shutdown_grace_secs`.
+pub async fn serve(state: AppState, listener: TcpListener) -> std::io::Result<()> {
+    serve_until(state, listener, http::shutdown_signal()).await
+}
+
+/// Serves until `shutdown` resolves (tests pass their own signal).
+pub async fn serve_until(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let grace = Duration::from_secs(state.config.http.shutdown_grace_secs);
+    let limits = state.auth_limits.clone();
+    let pruner = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limits.prune();
+        }
+    });
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let app = build_app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stopping_tx.send(());
+    });
+    let deadline = async move {
+        if stopping_rx.await.is_ok() {
+            tokio::time::sleep(grace).await;
+            tracing::warn!("shutdown grace period over; dropping remaining connections");
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    let result = tokio::select! {
+        r = server => r,
+        _ = deadline => Ok(()),
+    };
+    pruner.abort();
+    result
+}

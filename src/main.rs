@@ -1,0 +1,173 @@
+use std::process::ExitCode;
+
+use citizen_feedback::accounts::identity::{normalize_email, normalize_phone};
+use citizen_feedback::accounts::service::{self, NewUser};
+use citizen_feedback::auth::Role;
+use citizen_feedback::auth::password;
+use citizen_feedback::clock::Clock;
+use citizen_feedback::config::{Config, LogFormat};
+use citizen_feedback::i18n::Locale;
+use citizen_feedback::{AppState, db, http};
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "citizen-feedback",
+    version,
+    about = "Citizen feedback service: reports, triage, statistics, Open311"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (the default). Applies pending migrations first.
+    Serve {
+        /// Do not run migrations before serving.
+        #[arg(long)]
+        no_migrate: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document (JSON) to standard output.
+    Openapi,
+    /// Create an administrator account.
+    CreateAdmin {
+        #[arg(long, required_unless_present = "phone")]
+        email: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long, env = "ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long, default_value = "Administrator")]
+        full_name: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        return match citizen_feedback::http::openapi().to_pretty_json() {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let config = match Config::load() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(&config);
+    citizen_feedback::install_crypto_provider();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(
+        cli.command.unwrap_or(Command::Serve { no_migrate: false }),
+        config,
+    )) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(config: &Config) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.filter));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log.format {
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    let db = db::connect(&config)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
+    match command {
+        Command::Serve { no_migrate } => {
+            if !no_migrate {
+                db::migrate(&db).await?;
+            }
+            let listener = tokio::net::TcpListener::bind(config.listen_addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen_addr))?;
+            tracing::info!(addr = %config.listen_addr, "listening; API reference at /docs");
+            let state = AppState::new(config, db, Clock::system());
+            citizen_feedback::serve(state, listener).await?;
+        }
+        Command::Migrate => {
+            db::migrate(&db).await?;
+            println!("migrations applied");
+        }
+        Command::CreateAdmin {
+            email,
+            phone,
+            password: pw,
+            full_name,
+        } => {
+            db::migrate(&db).await?;
+            let phone = match phone {
+                Some(p) => Some(
+                    normalize_phone(&p)
+                        .ok_or_else(|| anyhow::anyhow!("--phone: not a valid phone number"))?,
+                ),
+                None => None,
+            };
+            let email = email.map(|e| normalize_email(&e));
+            let inputs: Vec<&str> = [phone.as_deref(), email.as_deref(), Some(full_name.as_str())]
+                .into_iter()
+                .flatten()
+                .collect();
+            password::check_policy(&pw, &inputs)
+                .map_err(|m| anyhow::anyhow!("--password: {}", m.render(Locale::En)))?;
+            let state = AppState::new(config, db, Clock::system());
+            let user = service::create_user(
+                &state.db,
+                &state.passwords,
+                &state.clock,
+                NewUser {
+                    phone,
+                    email,
+                    password: pw,
+                    full_name,
+                    role: Role::Admin,
+                    unit_id: None,
+                    locale: Locale::Vi,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot create the admin: {e}"))?;
+            println!("admin created: {}", user.id);
+        }
+        Command::Openapi => {
+            println!("{}", http::openapi().to_pretty_json()?);
+        }
+    }
+    Ok(())
+}

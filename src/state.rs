@@ -1,0 +1,37 @@
+//! What every handler shares. Cheap to clone: everything inside is shared.
+
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use sea_orm::DatabaseConnection;
+
+use crate::auth::password::PasswordHasher;
+use crate::auth::rate_limit::AuthLimits;
+use crate::auth::tokens::JwtKeys;
+use crate::clock::Clock;
+use crate::config::Config;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub jwt: Arc<JwtKeys>,
+    pub passwords: PasswordHasher,
+    pub auth_limits: AuthLimits,
+    pub clock: Clock,
+    pub metrics: PrometheusHandle,
+}
+
+impl AppState {
+    pub fn new(config: Config, db: DatabaseConnection, clock: Clock) -> Self {
+        AppState {
+            jwt: Arc::new(JwtKeys::new(&config.jwt_secret, &config.auth)),
+            passwords: PasswordHasher::new(config.auth.max_concurrent_hashes),
+            auth_limits: AuthLimits::new(&config.auth),
+            metrics: crate::http::metrics::handle(),
+            config: Arc::new(config),
+            db,
+            clock,
+        }
+    }
+}
