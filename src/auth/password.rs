@@ -96,11 +96,36 @@ pub fn check_policy(password: &str, user_inputs: &[&str]) -> Result<(), Msg> {
             max: MAX_LEN as u64,
         });
     }
-    let estimate = zxcvbn::zxcvbn(password, user_inputs);
+    let words = personal_words(user_inputs);
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let estimate = zxcvbn::zxcvbn(password, &words);
     if (estimate.score() as u8) < 2 {
         return Err(Msg::PasswordTooCommon);
     }
     Ok(())
+}
+
+/// zxcvbn matches user inputs as whole words: give it the forms a person
+/// would build a password from (the email's local part, the name with and
+/// without spaces, the phone's digits in national form).
+fn personal_words(inputs: &[&str]) -> Vec<String> {
+    let mut words = Vec::new();
+    for input in inputs {
+        let lower = input.trim().to_lowercase();
+        if lower.is_empty() {
+            continue;
+        }
+        if let Some((local, _)) = lower.split_once('@') {
+            words.push(local.to_owned());
+        }
+        if let Some(national) = lower.strip_prefix("+84") {
+            words.push(format!("0{national}"));
+        }
+        words.extend(lower.split_whitespace().map(str::to_owned));
+        words.push(lower.split_whitespace().collect::<String>());
+        words.push(lower);
+    }
+    words
 }
 
 #[cfg(test)]
@@ -134,6 +159,10 @@ mod tests {
         }
         assert_eq!(
             check_policy("nguyenvanan", &["nguyenvanan@example.com", "Nguyen Van An"]),
+            Err(Msg::PasswordTooCommon)
+        );
+        assert_eq!(
+            check_policy("0912345678", &["+84912345678"]),
             Err(Msg::PasswordTooCommon)
         );
         assert!(check_policy("correct horse battery staple", &[]).is_ok());

@@ -1,0 +1,432 @@
+//! The test harness: a real server on 127.0.0.1:0 against a fresh database.
+//!
+//! - SQLite (default): a new file in a temporary folder per test, migrated.
+//! - PostgreSQL (when `TEST_DATABASE_URL` is set, e.g.
+//!   `postgres://postgres@127.0.0.1:5432/postgres`): the migrations run once per
+//!   test process into a template database; each test gets
+//!   `CREATE DATABASE ... TEMPLATE` of it, dropped when the test ends.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use citizen_feedback::accounts::service::{self, NewUser};
+use citizen_feedback::auth::Role;
+use citizen_feedback::clock::Clock;
+use citizen_feedback::config::Config;
+use citizen_feedback::i18n::Locale;
+use citizen_feedback::{AppState, db};
+use figment::Figment;
+use figment::providers::Serialized;
+use reqwest::Method;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use serde_json::{Value, json};
+use tokio::sync::{Mutex, OnceCell, oneshot};
+use uuid::Uuid;
+
+pub const PASSWORD: &str = "mây trôi qua hồ gươm";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub client: reqwest::Client,
+    /// A separate connection to the test's database, for asserting effects.
+    pub db: DatabaseConnection,
+    pub state: AppState,
+    pub clock: Clock,
+    pub database_url: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    _guard: DbGuard,
+}
+
+enum DbGuard {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for DbGuard {
+    fn drop(&mut self) {
+        if let DbGuard::Postgres { admin_url, name } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs inside the test's runtime: use a thread of our own.
+            let _ = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(async move {
+                    if let Ok(admin) = Database::connect(admin_url.as_str()).await {
+                        let _ = admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .await;
+                        let _ = admin.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub fn is_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let mut u = url::Url::parse(url).expect("TEST_DATABASE_URL is a URL");
+    u.set_path(&format!("/{name}"));
+    u.to_string()
+}
+
+/// Drops databases left by test processes that no longer run.
+async fn sweep_stale(admin: &DatabaseConnection) {
+    let rows = admin
+        .query_all_raw(Statement::from_string(
+            admin.get_database_backend(),
+            "SELECT datname FROM pg_database WHERE datname LIKE 'cf\\_test\\_%' OR datname LIKE 'cf\\_tpl\\_%'",
+        ))
+        .await
+        .unwrap_or_default();
+    for row in rows {
+        let Ok(name) = row.try_get::<String>("", "datname") else {
+            continue;
+        };
+        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
+        if !alive {
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .await;
+        }
+    }
+}
+
+async fn postgres_template(admin_url: &str) -> String {
+    static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            let name = format!("cf_tpl_{}", std::process::id());
+            let admin = Database::connect(admin_url)
+                .await
+                .expect("connect to TEST_DATABASE_URL");
+            sweep_stale(&admin).await;
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\""))
+                .await
+                .expect("drop old template");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create template");
+            admin.close().await.ok();
+            let tpl = Database::connect(with_database(admin_url, &name).as_str())
+                .await
+                .expect("connect to template");
+            db::migrate(&tpl).await.expect("migrate template");
+            tpl.close().await.ok();
+            name
+        })
+        .await
+        .clone()
+}
+
+/// Serializes `CREATE DATABASE ... TEMPLATE` within the process: PostgreSQL
+/// refuses to copy a template while another session is connected to it.
+static CREATE_LOCK: Mutex<()> = Mutex::const_new(());
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|f| f).await
+    }
+
+    /// Spawns with configuration changes, e.g.
+    /// `|f| f.merge(Serialized::default("http.body_limit_bytes", 64))`.
+    pub async fn spawn_with(configure: impl FnOnce(Figment) -> Figment) -> TestApp {
+        citizen_feedback::install_crypto_provider();
+        let (database_url, guard) = if is_postgres() {
+            let admin_url = std::env::var("TEST_DATABASE_URL").expect("set");
+            let template = postgres_template(&admin_url).await;
+            let name = format!("cf_test_{}_{}", std::process::id(), Uuid::new_v4().simple());
+            {
+                let _lock = CREATE_LOCK.lock().await;
+                let admin = Database::connect(admin_url.as_str())
+                    .await
+                    .expect("connect admin");
+                admin
+                    .execute_unprepared(&format!(
+                        "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
+                    ))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+            }
+            (
+                with_database(&admin_url, &name),
+                DbGuard::Postgres { admin_url, name },
+            )
+        } else {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}/test.db", dir.path().display());
+            (url, DbGuard::Sqlite(dir))
+        };
+
+        let figment = Config::defaults()
+            .merge(Serialized::default("database_url", &database_url))
+            .merge(Serialized::default("listen_addr", "127.0.0.1:0"))
+            .merge(Serialized::default("database.max_connections", 5))
+            .merge(Serialized::default("http.shutdown_grace_secs", 1));
+        let config = Config::from_figment(configure(figment)).expect("valid test config");
+        let pool = db::connect(&config).await.expect("connect");
+        if !is_postgres() {
+            db::migrate(&pool).await.expect("migrate");
+        }
+        let clock = Clock::manual(Utc::now());
+        let state = AppState::new(config.clone(), pool, clock.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        let server_state = state.clone();
+        tokio::spawn(async move {
+            let _ = citizen_feedback::serve_until(server_state, listener, async {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        let db = db::connect(&config).await.expect("second connection");
+        TestApp {
+            addr,
+            base: format!("http://{addr}"),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            db,
+            state,
+            clock,
+            database_url,
+            shutdown: Some(tx),
+            _guard: guard,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn req(&self, method: Method, path: &str) -> Req<'_> {
+        Req {
+            app: self,
+            builder: self.client.request(method, self.url(path)),
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Req<'_> {
+        self.req(Method::GET, path)
+    }
+
+    pub fn post(&self, path: &str) -> Req<'_> {
+        self.req(Method::POST, path)
+    }
+
+    pub fn patch(&self, path: &str) -> Req<'_> {
+        self.req(Method::PATCH, path)
+    }
+
+    /// Registers a citizen through the API.
+    pub async fn register(&self, phone: &str) -> Session {
+        let res = self
+            .post("/api/v1/auth/register")
+            .json(&json!({"phone": phone, "password": PASSWORD, "full_name": "Nguyễn Văn An"}))
+            .send()
+            .await;
+        assert_eq!(res.status, 201, "{}", res.body);
+        Session::from_body(&res.body)
+    }
+
+    /// Creates an account of any role directly, then logs it in.
+    pub async fn user_with_role(&self, role: Role, email: &str, unit_id: Option<Uuid>) -> Session {
+        service::create_user(
+            &self.db,
+            &self.state.passwords,
+            &self.clock,
+            NewUser {
+                phone: None,
+                email: Some(email.to_owned()),
+                password: PASSWORD.to_owned(),
+                full_name: format!("{role:?} user"),
+                role,
+                unit_id,
+                locale: Locale::Vi,
+            },
+        )
+        .await
+        .expect("create user");
+        self.login(email, PASSWORD).await
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> Session {
+        let res = self
+            .post("/api/v1/auth/login")
+            .json(&json!({"login": login, "password": password}))
+            .send()
+            .await;
+        assert_eq!(res.status, 200, "{}", res.body);
+        Session::from_body(&res.body)
+    }
+
+    /// Runs a query on the test database and returns the rows as JSON-ish values.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let row = self
+            .db
+            .query_one_raw(Statement::from_string(
+                self.db.get_database_backend(),
+                sql.to_owned(),
+            ))
+            .await
+            .expect("query")
+            .expect("a row");
+        row.try_get_by_index::<i64>(0).expect("a count")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user_id: Uuid,
+    pub access: String,
+    pub refresh: String,
+}
+
+impl Session {
+    pub fn from_body(body: &Value) -> Session {
+        Session {
+            user_id: body["user"]["id"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .expect("user.id"),
+            access: body["access_token"]
+                .as_str()
+                .expect("access_token")
+                .to_owned(),
+            refresh: body["refresh_token"]
+                .as_str()
+                .expect("refresh_token")
+                .to_owned(),
+        }
+    }
+}
+
+pub struct Req<'a> {
+    app: &'a TestApp,
+    builder: reqwest::RequestBuilder,
+}
+
+impl<'a> Req<'a> {
+    pub fn token(mut self, token: &str) -> Self {
+        self.builder = self.builder.bearer_auth(token);
+        self
+    }
+    pub fn json(mut self, body: &Value) -> Self {
+        self.builder = self.builder.json(body);
+        self
+    }
+    pub fn lang(self, lang: &str) -> Self {
+        self.header("accept-language", lang)
+    }
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.builder = self.builder.header(
+            HeaderName::from_bytes(name.as_bytes()).expect("header name"),
+            HeaderValue::from_str(value).expect("header value"),
+        );
+        self
+    }
+    pub fn body(mut self, body: impl Into<reqwest::Body>) -> Self {
+        self.builder = self.builder.body(body);
+        self
+    }
+    pub async fn send(self) -> Resp {
+        let _ = self.app;
+        let res = self.builder.send().await.expect("request sent");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let bytes = res.bytes().await.expect("body");
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts a problem+json answer with this status and problem type slug.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, slug: &str) {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "{}",
+            self.body
+        );
+        assert_eq!(self.body["status"], status, "{}", self.body);
+        assert_eq!(
+            self.body["type"]
+                .as_str()
+                .and_then(|t| t.rsplit('/').next()),
+            Some(slug),
+            "{}",
+            self.body
+        );
+        assert!(self.body["title"].as_str().is_some_and(|t| !t.is_empty()));
+        assert!(self.body["detail"].as_str().is_some_and(|t| !t.is_empty()));
+    }
+
+    /// The fields named in a validation problem.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+pub fn at(rfc3339: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .expect("timestamp")
+        .with_timezone(&Utc)
+}
+
+pub type Shared<T> = Arc<T>;
