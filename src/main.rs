@@ -117,7 +117,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(config.listen_addr)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen_addr))?;
-            tracing::info!(addr = %config.listen_addr, "listening; API reference at /docs");
+            let addr = listener.local_addr()?;
+            tracing::info!(%addr, "listening; API reference at /docs");
             let state = AppState::new(config, db, Clock::system());
             citizen_feedback::serve(state, listener).await?;
         }

@@ -123,3 +123,79 @@ fn openapi_prints_the_spec() {
     let spec: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(spec["paths"]["/api/v1/auth/register"].is_object());
 }
+
+#[tokio::test]
+async fn serve_uses_sqlite_under_data_by_default_logs_request_ids_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_citizen-feedback"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("APP_LOG__FORMAT", "json")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut up = false;
+    for _ in 0..100 {
+        if client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(up, "server did not come up");
+    assert!(
+        dir.path().join("data/citizen-feedback.db").exists(),
+        "SQLite file under ./data/"
+    );
+    let res = client
+        .get(format!("{base}/api/v1/me"))
+        .header("x-request-id", "trace-me-123")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), 401);
+
+    let pid = child.id().expect("pid");
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait())
+        .await
+        .expect("exits after SIGTERM")
+        .expect("status");
+    assert!(status.success(), "{status:?}");
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        use tokio::io::AsyncReadExt as _;
+        e.read_to_string(&mut stderr).await.expect("stderr");
+    }
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert!(!lines.is_empty(), "JSON log lines: {stderr}");
+    let traced: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["span"]["request_id"] == "trace-me-123")
+        .collect();
+    assert!(
+        !traced.is_empty(),
+        "a log line carries the request id: {stderr}"
+    );
+}

@@ -261,3 +261,40 @@ async fn interactive_docs_are_served_without_internet() {
         "accounts"
     );
 }
+
+#[tokio::test]
+async fn shutdown_lets_in_flight_requests_finish() {
+    let mut app =
+        TestApp::spawn_with(|f| f.merge(Serialized::default("http.shutdown_grace_secs", 10))).await;
+    let body = br#"{"login":"nobody@example.com","password":"whatever1"}"#;
+    let mut stream = tokio::net::TcpStream::connect(app.addr)
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.expect("write head");
+    stream.write_all(&body[..10]).await.expect("write part");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    // SIGTERM arrives while the request is half sent...
+    app.shutdown();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // ... new connections are refused ...
+    assert!(
+        tokio::net::TcpStream::connect(app.addr).await.is_err(),
+        "still accepting after shutdown"
+    );
+    // ... and the request in flight still gets its answer.
+    stream.write_all(&body[10..]).await.expect("write rest");
+    let mut answer = String::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_string(&mut answer),
+    )
+    .await
+    .expect("answered in time")
+    .expect("read");
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+}

@@ -225,6 +225,13 @@ impl TestApp {
         }
     }
 
+    /// Signals the server to shut down gracefully (as SIGTERM would).
+    pub fn shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
