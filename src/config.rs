@@ -55,6 +55,24 @@ pub struct Config {
     pub auth: AuthConfig,
     pub http: HttpConfig,
     pub log: LogConfig,
+    pub reports: ReportsConfig,
+    pub media: MediaConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReportsConfig {
+    pub per_user_burst: u32,
+    pub per_user_per_hour: u32,
+    /// `[minLng, minLat, maxLng, maxLat]`, or empty.
+    pub service_area: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MediaConfig {
+    pub max_image_bytes: usize,
+    pub max_video_bytes: usize,
+    pub max_pixels: u64,
+    pub max_side: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -221,6 +239,18 @@ impl Config {
             if v == 0 {
                 return Err(ConfigError(format!("{key}: must be at least 1")));
             }
+        }
+        if !(self.reports.service_area.is_empty() || self.reports.service_area.len() == 4) {
+            return err("reports.service_area: must be empty or [minLng, minLat, maxLng, maxLat]");
+        }
+        if self.reports.per_user_burst == 0 || self.reports.per_user_per_hour == 0 {
+            return err("reports: filing limits must be at least 1");
+        }
+        if self.media.max_image_bytes == 0
+            || self.media.max_video_bytes == 0
+            || self.media.max_pixels == 0
+        {
+            return err("media: size limits must be positive");
         }
         if self.http.request_timeout_secs == 0 {
             return err("http.request_timeout_secs: must be at least 1");

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod db;
@@ -11,7 +12,10 @@ pub mod entities;
 pub mod error;
 pub mod http;
 pub mod i18n;
+pub mod media;
 pub mod messages;
+pub mod org;
+pub mod reports;
 pub mod state;
 
 use std::future::Future;

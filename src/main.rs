@@ -7,6 +7,7 @@ use citizen_feedback::auth::password;
 use citizen_feedback::clock::Clock;
 use citizen_feedback::config::{Config, LogFormat};
 use citizen_feedback::i18n::Locale;
+use citizen_feedback::media::storage::Storage;
 use citizen_feedback::{AppState, db, http};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
@@ -119,7 +120,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen_addr))?;
             let addr = listener.local_addr()?;
             tracing::info!(%addr, "listening; API reference at /docs");
-            let state = AppState::new(config, db, Clock::system());
+            let storage = Storage::from_config(&config.media_dir)?;
+            let state = AppState::new(config, db, Clock::system(), storage);
             citizen_feedback::serve(state, listener).await?;
         }
         Command::Migrate => {
@@ -147,7 +149,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 .collect();
             password::check_policy(&pw, &inputs)
                 .map_err(|m| anyhow::anyhow!("--password: {}", m.render(Locale::En)))?;
-            let state = AppState::new(config, db, Clock::system());
+            let storage = Storage::from_config(&config.media_dir)?;
+            let state = AppState::new(config, db, Clock::system(), storage);
             let user = service::create_user(
                 &state.db,
                 &state.passwords,

@@ -7,9 +7,12 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::password::PasswordHasher;
 use crate::auth::rate_limit::AuthLimits;
+use crate::auth::rate_limit::Limiter;
 use crate::auth::tokens::JwtKeys;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::media::storage::Storage;
+use uuid::Uuid;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -20,11 +23,20 @@ pub struct AppState {
     pub auth_limits: AuthLimits,
     pub clock: Clock,
     pub metrics: PrometheusHandle,
+    pub storage: Storage,
+    /// Report filing, per citizen.
+    pub filing_limit: Arc<Limiter<Uuid>>,
 }
 
 impl AppState {
-    pub fn new(config: Config, db: DatabaseConnection, clock: Clock) -> Self {
+    pub fn new(config: Config, db: DatabaseConnection, clock: Clock, storage: Storage) -> Self {
         AppState {
+            filing_limit: Arc::new(Limiter::per(
+                config.reports.per_user_burst,
+                config.reports.per_user_per_hour,
+                std::time::Duration::from_secs(3600),
+            )),
+            storage,
             jwt: Arc::new(JwtKeys::new(&config.jwt_secret, &config.auth)),
             passwords: PasswordHasher::new(config.auth.max_concurrent_hashes),
             auth_limits: AuthLimits::new(&config.auth),

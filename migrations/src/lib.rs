@@ -8,6 +8,8 @@ mod m20261123_000001_units;
 mod m20261123_000002_users;
 mod m20261123_000003_refresh_tokens;
 mod m20261123_000004_categories;
+mod m20261123_000005_reference_and_clients;
+mod m20261123_000006_reports;
 
 pub struct Migrator;
 
@@ -19,6 +21,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_users::Migration),
             Box::new(m20261123_000003_refresh_tokens::Migration),
             Box::new(m20261123_000004_categories::Migration),
+            Box::new(m20261123_000005_reference_and_clients::Migration),
+            Box::new(m20261123_000006_reports::Migration),
         ]
     }
 }

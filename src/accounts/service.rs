@@ -58,6 +58,7 @@ pub async fn create_user<C: ConnectionTrait>(
         created_at: Set(now),
         updated_at: Set(now),
         disabled_at: Set(None),
+        deleted_at: Set(None),
     };
     // A concurrent registration of the same phone or email loses on the unique
     // index and gets the generic 409.

@@ -118,3 +118,25 @@ role_extractor!(
     Admin,
     [Role::Admin]
 );
+
+/// The caller if a token was sent, `None` for anonymous callers. A token that
+/// is sent but invalid is still 401: the client should know.
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<CurrentUser>);
+
+impl<S> FromRequestParts<S> for MaybeUser
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if parts.headers.get(AUTHORIZATION).is_none() {
+            return Ok(MaybeUser(None));
+        }
+        Ok(MaybeUser(Some(
+            CurrentUser::from_request_parts(parts, state).await?,
+        )))
+    }
+}

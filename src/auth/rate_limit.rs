@@ -25,7 +25,12 @@ pub struct Limiter<K: Hash + Eq + Clone> {
 
 impl<K: Hash + Eq + Clone> Limiter<K> {
     fn new(burst: u32, per_minute: u32) -> Self {
-        let period = Duration::from_secs(60) / per_minute.max(1);
+        Self::per(burst, per_minute, Duration::from_secs(60))
+    }
+
+    /// `burst` at once, then `count` per `window`.
+    pub fn per(burst: u32, count: u32, window: Duration) -> Self {
+        let period = window / count.max(1);
         let quota = Quota::with_period(period)
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
             .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));

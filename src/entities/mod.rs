@@ -1,7 +1,14 @@
 //! sea-orm entities: one file a table, no logic. The schema itself is made only
 //! by the migrations in `migrations/`.
 
+pub mod api_clients;
 pub mod categories;
+pub mod media;
 pub mod refresh_tokens;
+pub mod report_events;
+pub mod report_followers;
+pub mod report_media;
+pub mod reports;
+pub mod routing_rules;
 pub mod units;
 pub mod users;

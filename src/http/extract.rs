@@ -83,6 +83,26 @@ async fn parse_json<S: Send + Sync, T: DeserializeOwned>(
     Ok(value)
 }
 
+/// Query parameters, parsed leniently (every field a string) and then checked
+/// by the target type's `TryFrom`, so a bad value names its parameter.
+pub struct ValidatedQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ValidatedQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Validate,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let value: T = serde_html_form::from_str(query)
+            .map_err(|e| AppError::field("", Msg::InvalidType(e.to_string())))?;
+        value.validate()?;
+        Ok(ValidatedQuery(value))
+    }
+}
+
 /// The client's address: the TCP peer, or, when the peer is a trusted proxy,
 /// the nearest untrusted address in `X-Forwarded-For` (read right to left, so
 /// a client cannot forge its way past the proxy).

@@ -5,6 +5,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;
+pub mod pagination;
 pub mod validate;
 
 use std::time::Duration;
@@ -32,7 +33,15 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Every documented route, with its OpenAPI description.
 pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
-        .nest("/api/v1", crate::accounts::routes::router())
+        .nest(
+            "/api/v1",
+            crate::accounts::routes::router()
+                .merge(crate::accounts::admin::router())
+                .merge(crate::accounts::privacy::router())
+                .merge(crate::org::routes::router())
+                .merge(crate::reports::routes::router())
+                .merge(crate::media::routes::router()),
+        )
         .merge(ops::router())
 }
 

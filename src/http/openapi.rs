@@ -17,6 +17,9 @@ use crate::error::{FieldErrorBody, ProblemBody};
     components(schemas(ProblemBody, FieldErrorBody)),
     tags(
         (name = "accounts", description = "Registration, sessions and the caller's profile"),
+        (name = "reports", description = "Filing reports, the citizen's view, media, the public map"),
+        (name = "reference", description = "Categories and the unit tree"),
+        (name = "admin", description = "Units, categories, routing rules, staff accounts, API clients"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -37,6 +37,7 @@ pub struct TestApp {
     pub state: AppState,
     pub clock: Clock,
     pub database_url: String,
+    pub media_dir: tempfile::TempDir,
     shutdown: Option<oneshot::Sender<()>>,
     _guard: DbGuard,
 }
@@ -184,8 +185,13 @@ impl TestApp {
             (url, DbGuard::Sqlite(dir))
         };
 
+        let media_dir = tempfile::tempdir().expect("media dir");
         let figment = Config::defaults()
             .merge(Serialized::default("database_url", &database_url))
+            .merge(Serialized::default(
+                "media_dir",
+                media_dir.path().display().to_string(),
+            ))
             .merge(Serialized::default("listen_addr", "127.0.0.1:0"))
             .merge(Serialized::default("database.max_connections", 5))
             .merge(Serialized::default("http.shutdown_grace_secs", 1));
@@ -195,7 +201,9 @@ impl TestApp {
             db::migrate(&pool).await.expect("migrate");
         }
         let clock = Clock::manual(Utc::now());
-        let state = AppState::new(config.clone(), pool, clock.clone());
+        let storage = citizen_feedback::media::storage::Storage::from_config(&config.media_dir)
+            .expect("storage");
+        let state = AppState::new(config.clone(), pool, clock.clone(), storage);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -220,6 +228,7 @@ impl TestApp {
             state,
             clock,
             database_url,
+            media_dir,
             shutdown: Some(tx),
             _guard: guard,
         }

@@ -1,0 +1,208 @@
+//! The person's rights over their data: download it all, delete the account.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::routes::UserBody;
+use crate::auth::extract::{Citizen, CurrentUser};
+use crate::db::begin_write;
+use crate::entities::{media, refresh_tokens, report_followers, report_media, reports};
+use crate::error::{AppResult, ProblemBody};
+use crate::i18n;
+use crate::reports::scope::Access;
+use crate::reports::view::{ReportBody, bodies};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(export))
+        .routes(routes!(delete_me))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportMedia {
+    pub id: Uuid,
+    pub content_type: String,
+    pub byte_size: i64,
+    pub url: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportSession {
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Everything held about the caller.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportBody {
+    pub exported_at: DateTime<Utc>,
+    pub user: UserBody,
+    /// The caller's reports with their timelines (comments included).
+    pub reports: Vec<ReportBody>,
+    /// Ids of the public reports the caller follows.
+    pub following: Vec<Uuid>,
+    pub media: Vec<ExportMedia>,
+    pub sessions: Vec<ExportSession>,
+}
+
+/// Download everything held about you, as JSON.
+#[utoipa::path(get, path = "/me/export", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = ExportBody), (status = 401, body = ProblemBody, content_type = "application/problem+json")))]
+async fn export(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<ExportBody>> {
+    let db = &state.db;
+    let own = reports::Entity::find()
+        .filter(reports::Column::ReporterId.eq(user.id))
+        .order_by_desc(reports::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let reports = bodies(
+        db,
+        own.into_iter().map(|r| (r, Access::Owner)).collect(),
+        true,
+        i18n::current(),
+        state.clock.now(),
+    )
+    .await?;
+    let following = report_followers::Entity::find()
+        .filter(report_followers::Column::UserId.eq(user.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| f.report_id)
+        .collect();
+    let media = media::Entity::find()
+        .filter(media::Column::OwnerId.eq(user.id))
+        .order_by_asc(media::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| ExportMedia {
+            url: format!("/api/v1/media/{}", m.id),
+            id: m.id,
+            content_type: m.content_type,
+            byte_size: m.byte_size,
+            created_at: m.created_at,
+        })
+        .collect();
+    let sessions = refresh_tokens::Entity::find()
+        .filter(refresh_tokens::Column::UserId.eq(user.id))
+        .order_by_asc(refresh_tokens::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| ExportSession {
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            revoked_at: t.revoked_at,
+        })
+        .collect();
+    Ok(Json(ExportBody {
+        exported_at: state.clock.now(),
+        user: user.user.into(),
+        reports,
+        following,
+        media,
+        sessions,
+    }))
+}
+
+/// Delete your account. Your name, phone, email and password are erased and
+/// every session ends; your reports stay, anonymized, so the city's figures do
+/// not change. Files not attached to a report are deleted.
+#[utoipa::path(delete, path = "/me", tag = "accounts", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Staff accounts are removed by an admin", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+async fn delete_me(State(state): State<AppState>, Citizen(user): Citizen) -> AppResult<StatusCode> {
+    let now = state.clock.now();
+    let txn = begin_write(&state.db).await?;
+    let mut m = user.user.clone().into_active_model();
+    m.phone = Set(None);
+    m.email = Set(None);
+    m.full_name = Set(String::new());
+    // Not a PHC string: no password can ever match it.
+    m.password_hash = Set("!deleted".into());
+    m.disabled_at = Set(Some(now));
+    m.deleted_at = Set(Some(now));
+    m.updated_at = Set(now);
+    m.update(&txn).await?;
+    refresh_tokens::Entity::delete_many()
+        .filter(refresh_tokens::Column::UserId.eq(user.id))
+        .exec(&txn)
+        .await?;
+    reports::Entity::update_many()
+        .col_expr(reports::Column::IsAnonymous, Expr::value(true))
+        .filter(reports::Column::ReporterId.eq(user.id))
+        .exec(&txn)
+        .await?;
+    let follows = report_followers::Entity::find()
+        .filter(report_followers::Column::UserId.eq(user.id))
+        .all(&txn)
+        .await?;
+    for f in &follows {
+        reports::Entity::update_many()
+            .col_expr(
+                reports::Column::FollowerCount,
+                Expr::col(reports::Column::FollowerCount).sub(1),
+            )
+            .filter(reports::Column::Id.eq(f.report_id))
+            .exec(&txn)
+            .await?;
+    }
+    report_followers::Entity::delete_many()
+        .filter(report_followers::Column::UserId.eq(user.id))
+        .exec(&txn)
+        .await?;
+    let owned = media::Entity::find()
+        .filter(media::Column::OwnerId.eq(user.id))
+        .all(&txn)
+        .await?;
+    let attached: Vec<Uuid> = if owned.is_empty() {
+        vec![]
+    } else {
+        report_media::Entity::find()
+            .filter(
+                report_media::Column::MediaId.is_in(owned.iter().map(|m| m.id).collect::<Vec<_>>()),
+            )
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|l| l.media_id)
+            .collect()
+    };
+    let loose: Vec<media::Model> = owned
+        .into_iter()
+        .filter(|m| !attached.contains(&m.id))
+        .collect();
+    if !loose.is_empty() {
+        media::Entity::delete_many()
+            .filter(media::Column::Id.is_in(loose.iter().map(|m| m.id).collect::<Vec<_>>()))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    for m in loose {
+        // After the commit: a file left behind by a failure here is harmless,
+        // a row pointing at a deleted file would not be.
+        if let Err(e) = state.storage.delete(&m.storage_key).await {
+            tracing::warn!(error = %e, key = %m.storage_key, "could not delete a file of a deleted account");
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

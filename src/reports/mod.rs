@@ -1,0 +1,11 @@
+//! Reports: filing, the citizen's view, the public map.
+
+pub mod code;
+pub mod geo;
+pub mod lifecycle;
+pub mod queries;
+pub mod routes;
+pub mod scope;
+pub mod service;
+pub mod text;
+pub mod view;

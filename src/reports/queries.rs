@@ -1,0 +1,88 @@
+//! Report lists: the citizen's own, and the public feed. Each starts from a
+//! select that already carries its scope (the owner, or public only).
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Condition;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+use uuid::Uuid;
+
+use super::geo::BBox;
+use super::scope::public_only;
+use crate::entities::{categories, reports};
+use crate::error::AppResult;
+use crate::http::pagination::Keyset;
+
+/// Newest first, after `cursor`, `limit + 1` rows (to know if there is more).
+fn page(q: Select<reports::Entity>, cursor: Option<Keyset>, limit: u64) -> Select<reports::Entity> {
+    let q = match cursor {
+        Some(k) => q.filter(
+            Condition::any()
+                .add(reports::Column::CreatedAt.lt(k.created_at))
+                .add(
+                    Condition::all()
+                        .add(reports::Column::CreatedAt.eq(k.created_at))
+                        .add(reports::Column::Id.lt(k.id)),
+                ),
+        ),
+        None => q,
+    };
+    q.order_by_desc(reports::Column::CreatedAt)
+        .order_by_desc(reports::Column::Id)
+        .limit(limit + 1)
+}
+
+pub fn mine(reporter: Uuid) -> Select<reports::Entity> {
+    reports::Entity::find().filter(reports::Column::ReporterId.eq(reporter))
+}
+
+pub async fn list_mine<C: ConnectionTrait>(
+    db: &C,
+    reporter: Uuid,
+    cursor: Option<Keyset>,
+    limit: u64,
+) -> AppResult<Vec<reports::Model>> {
+    Ok(page(mine(reporter), cursor, limit).all(db).await?)
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct PublicFilter {
+    pub bbox: Option<BBox>,
+    pub category_code: Option<String>,
+    pub statuses: Vec<String>,
+    pub since: Option<DateTime<Utc>>,
+}
+
+pub async fn list_public<C: ConnectionTrait>(
+    db: &C,
+    f: &PublicFilter,
+    cursor: Option<Keyset>,
+    limit: u64,
+) -> AppResult<Vec<reports::Model>> {
+    let mut q = reports::Entity::find().filter(public_only());
+    if let Some(b) = f.bbox {
+        // The public point: a sensitive report cannot be pinned down by
+        // shrinking the box.
+        q = q
+            .filter(reports::Column::PublicLng.between(b.min_lng, b.max_lng))
+            .filter(reports::Column::PublicLat.between(b.min_lat, b.max_lat));
+    }
+    if let Some(code) = &f.category_code {
+        let ids: Vec<Uuid> = categories::Entity::find()
+            .select_only()
+            .column(categories::Column::Id)
+            .filter(categories::Column::Code.eq(code.as_str()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        q = q.filter(reports::Column::CategoryId.is_in(ids));
+    }
+    if !f.statuses.is_empty() {
+        q = q.filter(reports::Column::Status.is_in(f.statuses.clone()));
+    }
+    if let Some(since) = f.since {
+        q = q.filter(reports::Column::CreatedAt.gte(since));
+    }
+    Ok(page(q, cursor, limit).all(db).await?)
+}

@@ -1,0 +1,114 @@
+//! Who may see which report. Staff see the reports of their unit's subtree
+//! (coordinators of a root unit also see unrouted ones); admins see all;
+//! citizens see their own and public ones. What one may not see is 404.
+
+use sea_orm::sea_query::{Condition, SimpleExpr};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait};
+use uuid::Uuid;
+
+use crate::auth::Role;
+use crate::auth::extract::CurrentUser;
+use crate::entities::{reports, units};
+use crate::error::AppResult;
+use crate::org::units::subtree_ids;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StaffScope {
+    All,
+    Units {
+        ids: Vec<Uuid>,
+        include_unrouted: bool,
+    },
+}
+
+impl StaffScope {
+    pub async fn of<C: ConnectionTrait>(
+        db: &C,
+        user: &CurrentUser,
+    ) -> AppResult<Option<StaffScope>> {
+        match (user.role, user.unit_id) {
+            (Role::Admin, _) => Ok(Some(StaffScope::All)),
+            (Role::Officer | Role::Coordinator, Some(unit)) => {
+                let ids = subtree_ids(db, unit).await?;
+                let is_root = units::Entity::find_by_id(unit)
+                    .one(db)
+                    .await?
+                    .is_some_and(|u| u.parent_id.is_none());
+                Ok(Some(StaffScope::Units {
+                    ids,
+                    include_unrouted: is_root && user.role == Role::Coordinator,
+                }))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    pub fn contains(&self, unit_id: Option<Uuid>) -> bool {
+        match (self, unit_id) {
+            (StaffScope::All, _) => true,
+            (StaffScope::Units { ids, .. }, Some(u)) => ids.contains(&u),
+            (
+                StaffScope::Units {
+                    include_unrouted, ..
+                },
+                None,
+            ) => *include_unrouted,
+        }
+    }
+
+    /// The same rule as a SQL condition, for scoped selects.
+    pub fn condition(&self) -> Condition {
+        match self {
+            StaffScope::All => Condition::all(),
+            StaffScope::Units {
+                ids,
+                include_unrouted,
+            } => {
+                let mut c = Condition::any().add(reports::Column::UnitId.is_in(ids.clone()));
+                if *include_unrouted {
+                    c = c.add(reports::Column::UnitId.is_null());
+                }
+                c
+            }
+        }
+    }
+}
+
+/// How a caller stands to one report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Owner,
+    Staff,
+    Public,
+}
+
+impl Access {
+    /// Full view: exact location, reporter, comments.
+    pub fn is_full(self) -> bool {
+        matches!(self, Access::Owner | Access::Staff)
+    }
+}
+
+pub async fn access<C: ConnectionTrait>(
+    db: &C,
+    viewer: Option<&CurrentUser>,
+    report: &reports::Model,
+) -> AppResult<Option<Access>> {
+    if let Some(user) = viewer {
+        if report.reporter_id == Some(user.id) {
+            return Ok(Some(Access::Owner));
+        }
+        if user.role.is_staff()
+            && let Some(scope) = StaffScope::of(db, user).await?
+            && scope.contains(report.unit_id)
+        {
+            return Ok(Some(Access::Staff));
+        }
+    }
+    Ok(report.is_public.then_some(Access::Public))
+}
+
+/// Only public reports: the start of every public query.
+pub fn public_only() -> SimpleExpr {
+    reports::Column::IsPublic.eq(true)
+}

@@ -1,0 +1,289 @@
+//! The Report body, as each kind of viewer may see it. Lists are assembled
+//! with one query per related table, never one per report.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::lifecycle::Status;
+use super::scope::Access;
+use crate::entities::{categories, media, report_events, report_media, reports, units, users};
+use crate::error::AppResult;
+use crate::i18n::Locale;
+use crate::org::routes::category_name;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryRef {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitRef {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MediaRef {
+    pub id: Uuid,
+    /// Fetch with the same credentials as the report.
+    #[schema(example = "/api/v1/media/0199a1b2-0000-7000-8000-000000000003")]
+    pub url: String,
+    pub content_type: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReporterBody {
+    pub id: Uuid,
+    pub full_name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventBody {
+    pub id: Uuid,
+    /// `created`, `accepted`, `assigned`, `started`, `resolved`, `rejected`,
+    /// `marked_duplicate`, `reopened`, `closed`, `extended`, `comment`, `rated`
+    pub kind: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub public_message: Option<String>,
+    /// `reporter`, `staff` or `system`.
+    pub by: &'static str,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A report. `reporter` appears for its owner and staff only; `timeline` in
+/// single-report answers only.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportBody {
+    pub id: Uuid,
+    #[schema(example = "PA-7K3M9Q")]
+    pub code: String,
+    /// `submitted` | `assigned` | `in_progress` | `resolved` | `closed` | `rejected` | `duplicate`
+    pub status: String,
+    /// `normal` | `urgent`
+    pub priority: String,
+    pub category: CategoryRef,
+    pub title: String,
+    pub description: String,
+    /// Exact for the owner and staff; for the public, coarsened to about 500 m
+    /// in sensitive categories.
+    pub lat: f64,
+    pub lng: f64,
+    /// Hidden from the public in sensitive categories.
+    pub address: Option<String>,
+    pub area_code: Option<String>,
+    pub media: Vec<MediaRef>,
+    pub unit: Option<UnitRef>,
+    pub ack_due_at: DateTime<Utc>,
+    pub due_at: Option<DateTime<Utc>>,
+    /// Open and past `due_at`.
+    pub overdue: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub rating: Option<i16>,
+    pub follower_count: i32,
+    pub is_public: bool,
+    pub is_anonymous: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reporter: Option<ReporterBody>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Vec<EventBody>>,
+}
+
+pub fn is_overdue(r: &reports::Model, now: DateTime<Utc>) -> bool {
+    let open = Status::parse(&r.status).is_some_and(Status::is_open);
+    open && r.due_at.is_some_and(|d| now > d)
+}
+
+/// Builds the bodies of `rows` (each with the caller's access to it).
+pub async fn bodies<C: ConnectionTrait>(
+    db: &C,
+    rows: Vec<(reports::Model, Access)>,
+    with_timeline: bool,
+    locale: Locale,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<ReportBody>> {
+    if rows.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids: Vec<Uuid> = rows.iter().map(|(r, _)| r.id).collect();
+    let cat_ids: Vec<Uuid> = rows.iter().map(|(r, _)| r.category_id).collect();
+    let unit_ids: Vec<Uuid> = rows.iter().filter_map(|(r, _)| r.unit_id).collect();
+    let reporter_ids: Vec<Uuid> = rows
+        .iter()
+        .filter(|(_, a)| a.is_full())
+        .filter_map(|(r, _)| r.reporter_id)
+        .collect();
+
+    let cats: HashMap<Uuid, categories::Model> = categories::Entity::find()
+        .filter(categories::Column::Id.is_in(cat_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let units: HashMap<Uuid, units::Model> = if unit_ids.is_empty() {
+        HashMap::new()
+    } else {
+        units::Entity::find()
+            .filter(units::Column::Id.is_in(unit_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect()
+    };
+    let reporters: HashMap<Uuid, users::Model> = if reporter_ids.is_empty() {
+        HashMap::new()
+    } else {
+        users::Entity::find()
+            .filter(users::Column::Id.is_in(reporter_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect()
+    };
+    let links = report_media::Entity::find()
+        .filter(report_media::Column::ReportId.is_in(ids.clone()))
+        .order_by_asc(report_media::Column::Position)
+        .all(db)
+        .await?;
+    let media_types: HashMap<Uuid, String> = if links.is_empty() {
+        HashMap::new()
+    } else {
+        media::Entity::find()
+            .filter(media::Column::Id.is_in(links.iter().map(|l| l.media_id).collect::<Vec<_>>()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m.content_type))
+            .collect()
+    };
+    let mut media_by_report: HashMap<Uuid, Vec<MediaRef>> = HashMap::new();
+    for l in links {
+        media_by_report
+            .entry(l.report_id)
+            .or_default()
+            .push(MediaRef {
+                id: l.media_id,
+                url: format!("/api/v1/media/{}", l.media_id),
+                content_type: media_types.get(&l.media_id).cloned().unwrap_or_default(),
+            });
+    }
+    let mut events_by_report: HashMap<Uuid, Vec<report_events::Model>> = HashMap::new();
+    if with_timeline {
+        for e in report_events::Entity::find()
+            .filter(report_events::Column::ReportId.is_in(ids))
+            .order_by_asc(report_events::Column::CreatedAt)
+            .order_by_asc(report_events::Column::Id)
+            .all(db)
+            .await?
+        {
+            events_by_report.entry(e.report_id).or_default().push(e);
+        }
+    }
+
+    let mut out = Vec::with_capacity(rows.len());
+    for (r, access) in rows {
+        let full = access.is_full();
+        let cat = cats.get(&r.category_id);
+        let sensitive = cat.is_some_and(|c| c.sensitive);
+        let (lat, lng) = if full {
+            (r.lat, r.lng)
+        } else {
+            (r.public_lat, r.public_lng)
+        };
+        let timeline = with_timeline.then(|| {
+            events_by_report
+                .remove(&r.id)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|e| visible_event(&e.kind, access))
+                .map(|e| EventBody {
+                    by: match e.actor_id {
+                        None => "system",
+                        Some(a) if Some(a) == r.reporter_id => "reporter",
+                        Some(_) => "staff",
+                    },
+                    id: e.id,
+                    kind: e.kind,
+                    from_status: e.from_status,
+                    to_status: e.to_status,
+                    public_message: e.public_message,
+                    created_at: e.created_at,
+                })
+                .collect()
+        });
+        let reporter = if full {
+            r.reporter_id
+                .and_then(|id| reporters.get(&id))
+                .filter(|u| u.deleted_at.is_none())
+                .map(|u| ReporterBody {
+                    id: u.id,
+                    full_name: u.full_name.clone(),
+                    phone: u.phone.clone(),
+                    email: u.email.clone(),
+                })
+        } else {
+            None
+        };
+        out.push(ReportBody {
+            overdue: is_overdue(&r, now),
+            id: r.id,
+            code: r.code,
+            status: r.status,
+            priority: r.priority,
+            category: CategoryRef {
+                id: r.category_id,
+                code: cat.map(|c| c.code.clone()).unwrap_or_default(),
+                name: cat.map(|c| category_name(c, locale)).unwrap_or_default(),
+            },
+            title: r.title,
+            description: r.description,
+            lat,
+            lng,
+            address: if full || !sensitive { r.address } else { None },
+            area_code: r.area_code,
+            media: media_by_report.remove(&r.id).unwrap_or_default(),
+            unit: r.unit_id.and_then(|u| units.get(&u)).map(|u| UnitRef {
+                id: u.id,
+                code: u.code.clone(),
+                name: u.name.clone(),
+            }),
+            ack_due_at: r.ack_due_at,
+            due_at: r.due_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            resolved_at: r.resolved_at,
+            rating: r.rating,
+            follower_count: r.follower_count,
+            is_public: r.is_public,
+            is_anonymous: r.is_anonymous,
+            reporter,
+            timeline,
+        });
+    }
+    Ok(out)
+}
+
+/// Internal notes never leave the staff side; comments are between the
+/// citizen and staff, so the public does not see them either.
+pub fn visible_event(kind: &str, access: Access) -> bool {
+    match kind {
+        "note" => false,
+        "comment" => access.is_full(),
+        _ => true,
+    }
+}
