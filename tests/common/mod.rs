@@ -446,3 +446,201 @@ pub fn at(rfc3339: &str) -> DateTime<Utc> {
 }
 
 pub type Shared<T> = Arc<T>;
+
+/// A small city set up through the admin API: a root unit, one ward with
+/// area code `00070`, a street-light category routed to the ward there, and a
+/// sensitive category with no routing.
+pub struct City {
+    pub admin: Session,
+    pub root: Uuid,
+    pub ward: Uuid,
+    pub lights: Uuid,
+    pub sensitive: Uuid,
+}
+
+impl TestApp {
+    pub fn put(&self, path: &str) -> Req<'_> {
+        self.req(Method::PUT, path)
+    }
+
+    pub fn delete(&self, path: &str) -> Req<'_> {
+        self.req(Method::DELETE, path)
+    }
+
+    pub async fn admin(&self) -> Session {
+        self.user_with_role(
+            Role::Admin,
+            &format!("admin-{}@example.com", Uuid::new_v4().simple()),
+            None,
+        )
+        .await
+    }
+
+    pub async fn city(&self) -> City {
+        let admin = self.admin().await;
+        let post = |path: &'static str, body: Value| {
+            let token = admin.access.clone();
+            async move {
+                let res = self.post(path).token(&token).json(&body).send().await;
+                assert_eq!(res.status, 201, "{path}: {}", res.body);
+                res.body["id"]
+                    .as_str()
+                    .and_then(|s| s.parse::<Uuid>().ok())
+                    .expect("id")
+            }
+        };
+        let root = post(
+            "/api/v1/admin/units",
+            json!({"code": "HN", "name": "Thành phố Hà Nội", "kind": "city", "area_code": "01"}),
+        )
+        .await;
+        let ward = post(
+            "/api/v1/admin/units",
+            json!({"code": "HN-HOANKIEM", "name": "Phường Hoàn Kiếm", "kind": "ward", "parent_id": root, "area_code": "00070"}),
+        )
+        .await;
+        let lights = post(
+            "/api/v1/admin/categories",
+            json!({"code": "STREET_LIGHT", "name_vi": "Điện chiếu sáng", "name_en": "Street lights", "ack_hours": 8, "sla_hours": 40}),
+        )
+        .await;
+        let sensitive = post(
+            "/api/v1/admin/categories",
+            json!({"code": "PUBLIC_ORDER", "name_vi": "An ninh trật tự", "name_en": "Public order", "ack_hours": 4, "sla_hours": 16, "sensitive": true}),
+        )
+        .await;
+        post(
+            "/api/v1/admin/routing-rules",
+            json!({"category_id": lights, "area_code": "00070", "unit_id": ward}),
+        )
+        .await;
+        City {
+            admin,
+            root,
+            ward,
+            lights,
+            sensitive,
+        }
+    }
+
+    /// A body for `POST /reports` in the given category.
+    pub fn report_body(category: Uuid) -> Value {
+        json!({
+            "category_id": category,
+            "title": "Đèn đường không sáng",
+            "description": "Cột đèn trước số 12 Đinh Tiên Hoàng không sáng ba tối nay.",
+            "lat": 21.028511,
+            "lng": 105.854167,
+            "address": "12 Đinh Tiên Hoàng, Hoàn Kiếm",
+            "area_code": "00070"
+        })
+    }
+
+    pub async fn file(&self, token: &str, body: &Value) -> Value {
+        let res = self
+            .post("/api/v1/reports")
+            .token(token)
+            .json(body)
+            .send()
+            .await;
+        assert_eq!(res.status, 201, "{}", res.body);
+        res.body
+    }
+
+    /// Uploads a file with multipart/form-data.
+    pub async fn upload(&self, token: &str, name: &str, mime: &str, bytes: Vec<u8>) -> Resp {
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(name.to_owned())
+            .mime_str(mime)
+            .expect("mime");
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let res = self
+            .client
+            .post(self.url("/api/v1/media"))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("sent");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let bytes = res.bytes().await.expect("body");
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// What the staff side will do: mark a report resolved now.
+    pub async fn mark_resolved(&self, id: Uuid) {
+        use citizen_feedback::entities::reports;
+        use sea_orm::sea_query::Expr;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let now = self.clock.now();
+        reports::Entity::update_many()
+            .col_expr(reports::Column::Status, Expr::value("resolved"))
+            .col_expr(reports::Column::ResolvedAt, Expr::value(now))
+            .col_expr(reports::Column::HandledAt, Expr::value(now))
+            .filter(reports::Column::Id.eq(id))
+            .exec(&self.db)
+            .await
+            .expect("resolve");
+    }
+
+    pub async fn report(&self, id: Uuid) -> citizen_feedback::entities::reports::Model {
+        use sea_orm::EntityTrait;
+        citizen_feedback::entities::reports::Entity::find_by_id(id)
+            .one(&self.db)
+            .await
+            .expect("query")
+            .expect("report exists")
+    }
+
+    pub async fn exec(&self, sql: &str) {
+        self.db.execute_unprepared(sql).await.expect("sql");
+    }
+}
+
+/// A small real JPEG with an EXIF APP1 segment carrying GPS coordinates.
+pub fn jpeg_with_gps() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(16, 12, |x, y| {
+        image::Rgb([(x * 15) as u8, (y * 20) as u8, 128])
+    });
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
+        .encode_image(&img)
+        .expect("encode");
+    // APP1 "Exif\0\0" + a big-endian TIFF header + a GPS payload marker.
+    let mut payload = b"Exif\0\0MM\0*\0\0\0\x08".to_vec();
+    payload.extend_from_slice(b"GPSLatitude 21.028511 N GPSLongitude 105.854167 E");
+    let len = (payload.len() + 2) as u16;
+    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&payload);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(width, height, image::Rgb([10, 200, 30]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("png");
+    out.into_inner()
+}
+
+/// A PNG whose header claims 60000×60000 pixels (a decompression bomb).
+pub fn png_bomb() -> Vec<u8> {
+    let mut p = png(1, 1);
+    // IHDR width/height live at bytes 16..24; the CRC after them is left
+    // wrong on purpose: nothing may get as far as checking it.
+    p[16..20].copy_from_slice(&60000u32.to_be_bytes());
+    p[20..24].copy_from_slice(&60000u32.to_be_bytes());
+    p
+}
+
+pub fn id_of(v: &Value) -> Uuid {
+    v["id"].as_str().and_then(|s| s.parse().ok()).expect("id")
+}
