@@ -65,6 +65,7 @@ pub struct ReportsConfig {
     pub per_user_per_hour: u32,
     /// `[minLng, minLat, maxLng, maxLat]`, or empty.
     pub service_area: Vec<f64>,
+    pub auto_close_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

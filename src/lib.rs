@@ -14,6 +14,7 @@ pub mod http;
 pub mod i18n;
 pub mod media;
 pub mod messages;
+pub mod notifications;
 pub mod org;
 pub mod reports;
 pub mod state;
@@ -54,6 +55,24 @@ pub async fn serve_until(
             limits.prune();
         }
     });
+    let closer = {
+        let state = state.clone();
+        let every = state.config.reports.auto_close_interval_secs;
+        tokio::spawn(async move {
+            if every == 0 {
+                return;
+            }
+            let mut tick = tokio::time::interval(Duration::from_secs(every));
+            loop {
+                tick.tick().await;
+                match reports::staff::auto_close(&state).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(closed = n, "closed resolved reports after 7 days"),
+                    Err(e) => tracing::warn!(error = %e, "auto-close failed; will retry"),
+                }
+            }
+        })
+    };
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let app = build_app(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -73,5 +92,6 @@ pub async fn serve_until(
         _ = deadline => Ok(()),
     };
     pruner.abort();
+    closer.abort();
     result
 }

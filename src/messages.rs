@@ -75,6 +75,21 @@ pub enum Msg {
     InvalidTimestamp,
     LimitOutOfRange,
     OnlyCitizens,
+    InvalidWorkingHours,
+    InvalidAction,
+    ActionNotAllowed,
+    InvalidTransition,
+    PublicMessageRequired,
+    UnitOutOfScope,
+    AssigneeNotInUnit,
+    NothingToAssign,
+    DuplicateOfInvalid,
+    DueAtMustBeLater,
+    ReasonRequired,
+    InvalidPriority,
+    InvalidSort,
+    InvalidAssignee,
+    InvalidDate,
 }
 
 impl Msg {
@@ -162,6 +177,25 @@ impl Msg {
             InvalidTimestamp => "Thời điểm phải theo RFC 3339, ví dụ 2025-04-04T08:30:00Z.".into(),
             LimitOutOfRange => "limit phải từ 1 đến 100.".into(),
             OnlyCitizens => "Chỉ tài khoản công dân mới thực hiện được thao tác này.".into(),
+            InvalidWorkingHours => "Giờ làm việc phải dạng HH:MM–HH:MM, không chồng lấn.".into(),
+            InvalidAction => "Thao tác không hợp lệ.".into(),
+            ActionNotAllowed => "Vai trò của bạn không được thực hiện thao tác này.".into(),
+            InvalidTransition => {
+                "Không thực hiện được thao tác này ở trạng thái hiện tại của phản ánh.".into()
+            }
+            PublicMessageRequired => "Cần trả lời công khai cho người dân.".into(),
+            UnitOutOfScope => "Đơn vị không tồn tại hoặc ngoài phạm vi của bạn.".into(),
+            AssigneeNotInUnit => "Cán bộ không tồn tại hoặc không thuộc đơn vị xử lý.".into(),
+            NothingToAssign => "Cần unit_id hoặc assignee_id.".into(),
+            DuplicateOfInvalid => {
+                "Phản ánh gốc không tồn tại, là chính nó hoặc đã là bản trùng.".into()
+            }
+            DueAtMustBeLater => "Hạn mới phải sau hạn hiện tại.".into(),
+            ReasonRequired => "Cần nêu lý do.".into(),
+            InvalidPriority => "Mức độ phải là normal hoặc urgent.".into(),
+            InvalidSort => "sort phải là created_at, -created_at hoặc due_at.".into(),
+            InvalidAssignee => "assignee phải là 'me' hoặc một id.".into(),
+            InvalidDate => "Ngày phải dạng YYYY-MM-DD hoặc RFC 3339.".into(),
         }
     }
 
@@ -239,6 +273,21 @@ impl Msg {
             InvalidTimestamp => "A time must be RFC 3339, e.g. 2025-04-04T08:30:00Z.".into(),
             LimitOutOfRange => "limit must be between 1 and 100.".into(),
             OnlyCitizens => "Only citizen accounts can do this.".into(),
+            InvalidWorkingHours => "Working hours must be HH:MM–HH:MM intervals that do not overlap.".into(),
+            InvalidAction => "Unknown action.".into(),
+            ActionNotAllowed => "Your role may not do this.".into(),
+            InvalidTransition => "This action is not possible in the report's current status.".into(),
+            PublicMessageRequired => "A public answer to the citizen is required.".into(),
+            UnitOutOfScope => "No such unit, or outside your scope.".into(),
+            AssigneeNotInUnit => "No such officer, or not in the handling unit.".into(),
+            NothingToAssign => "unit_id or assignee_id is required.".into(),
+            DuplicateOfInvalid => "The original does not exist, is this report, or is itself a duplicate.".into(),
+            DueAtMustBeLater => "The new deadline must be later than the current one.".into(),
+            ReasonRequired => "A reason is required.".into(),
+            InvalidPriority => "Priority must be normal or urgent.".into(),
+            InvalidSort => "sort must be created_at, -created_at or due_at.".into(),
+            InvalidAssignee => "assignee must be 'me' or an id.".into(),
+            InvalidDate => "A date must be YYYY-MM-DD or RFC 3339.".into(),
         }
     }
 }

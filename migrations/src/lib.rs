@@ -10,6 +10,7 @@ mod m20261123_000003_refresh_tokens;
 mod m20261123_000004_categories;
 mod m20261123_000005_reference_and_clients;
 mod m20261123_000006_reports;
+mod m20261123_000007_triage;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_categories::Migration),
             Box::new(m20261123_000005_reference_and_clients::Migration),
             Box::new(m20261123_000006_reports::Migration),
+            Box::new(m20261123_000007_triage::Migration),
         ]
     }
 }

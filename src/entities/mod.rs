@@ -2,8 +2,11 @@
 //! by the migrations in `migrations/`.
 
 pub mod api_clients;
+pub mod calendar;
 pub mod categories;
 pub mod media;
+pub mod notifications;
+pub mod outbox;
 pub mod refresh_tokens;
 pub mod report_events;
 pub mod report_followers;

@@ -40,6 +40,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
                 .merge(crate::accounts::privacy::router())
                 .merge(crate::org::routes::router())
                 .merge(crate::reports::routes::router())
+                .merge(crate::reports::staff_routes::router())
+                .merge(crate::notifications::routes::router())
+                .merge(crate::calendar::routes::router())
                 .merge(crate::media::routes::router()),
         )
         .merge(ops::router())

@@ -18,6 +18,8 @@ use crate::error::{FieldErrorBody, ProblemBody};
     tags(
         (name = "accounts", description = "Registration, sessions and the caller's profile"),
         (name = "reports", description = "Filing reports, the citizen's view, media, the public map"),
+        (name = "staff", description = "The triage queue and staff actions"),
+        (name = "notifications", description = "The caller's inbox"),
         (name = "reference", description = "Categories and the unit tree"),
         (name = "admin", description = "Units, categories, routing rules, staff accounts, API clients"),
         (name = "operations", description = "Health, readiness and metrics"),

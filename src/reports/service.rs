@@ -18,7 +18,6 @@ use super::geo::{BBox, public_point, valid_point};
 use super::lifecycle::{Status, after_rating, citizen_may_reopen};
 use super::text::search_text;
 use crate::auth::extract::CurrentUser;
-use crate::calendar::WorkCalendar;
 use crate::db::begin_write;
 use crate::entities::{categories, media, report_events, report_followers, report_media, reports};
 use crate::error::{AppError, AppResult, FieldError};
@@ -208,7 +207,7 @@ pub async fn create(
     let address = nonblank(&req.address);
     let area_code = nonblank(&req.area_code);
     let (public_lat, public_lng) = public_point(lat, lng, category.sensitive);
-    let calendar = WorkCalendar::standard(tz);
+    let calendar = crate::calendar::store::load(&state.db, tz).await?;
     let ack_due_at = calendar
         .add_working_hours(now, u32::try_from(category.ack_hours).unwrap_or(0))
         .unwrap_or(now + chrono::Duration::hours(i64::from(category.ack_hours)));

@@ -1,0 +1,504 @@
+//! Staff actions: the lifecycle applied in one transaction with the status
+//! check, the report's timestamps and deadlines, the event, and the
+//! notification fan-out.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter,
+};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::geo::public_point;
+use super::lifecycle::{AUTO_CLOSE_DAYS, Action, Status, TransitionError, transition};
+use super::scope::StaffScope;
+use super::service::local_month;
+use crate::auth::Role;
+use crate::auth::extract::CurrentUser;
+use crate::calendar::WorkCalendar;
+use crate::db::begin_write;
+use crate::entities::{categories, report_events, report_followers, reports, users};
+use crate::error::{AppError, AppResult};
+use crate::http::validate::{Check, Validate};
+use crate::messages::Msg;
+use crate::org::routing::route;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(example = json!({"action": "resolve", "public_message": "Đã thay bóng đèn, đèn sáng bình thường."}))]
+pub struct ActionRequest {
+    /// `accept`, `assign`, `start`, `resolve`, `reject`, `mark_duplicate`,
+    /// `recategorize`, `reopen`, `close`, `extend`
+    #[schema(required = true)]
+    pub action: Option<String>,
+    /// accept/assign: the unit to handle it (within your subtree).
+    pub unit_id: Option<Uuid>,
+    /// accept/assign: an officer of that unit.
+    pub assignee_id: Option<Uuid>,
+    /// recategorize: the right category; the report is routed again.
+    pub category_id: Option<Uuid>,
+    /// accept/assign: `normal` or `urgent` (a quarter of the handling time).
+    pub priority: Option<String>,
+    /// Shown to the citizen; required for resolve and reject.
+    pub public_message: Option<String>,
+    /// Staff only.
+    pub internal_note: Option<String>,
+    /// mark_duplicate: the original report.
+    pub duplicate_of: Option<Uuid>,
+    /// extend: the new deadline (later than the current one).
+    pub due_at: Option<DateTime<Utc>>,
+    /// extend (required), reject, reopen: why.
+    pub reason: Option<String>,
+}
+
+impl Validate for ActionRequest {
+    fn validate(&self) -> AppResult<()> {
+        let mut c = Check::new();
+        let action = c.text("action", &self.action, 32).map(Action::parse);
+        if action == Some(None) {
+            c.add("action", Msg::InvalidAction);
+        }
+        if let Some(p) = &self.priority
+            && !matches!(p.as_str(), "normal" | "urgent")
+        {
+            c.add("priority", Msg::InvalidPriority);
+        }
+        for (field, v, max) in [
+            ("public_message", &self.public_message, 4000),
+            ("internal_note", &self.internal_note, 4000),
+            ("reason", &self.reason, 2000),
+        ] {
+            if let Some(v) = v {
+                c.max_len(field, v, max);
+            }
+        }
+        let blank = |s: &Option<String>| s.as_deref().is_none_or(|s| s.trim().is_empty());
+        match action.flatten() {
+            Some(a) if a.needs_public_message() && blank(&self.public_message) => {
+                c.add("public_message", Msg::PublicMessageRequired)
+            }
+            Some(Action::MarkDuplicate) if self.duplicate_of.is_none() => {
+                c.add("duplicate_of", Msg::Required)
+            }
+            Some(Action::Recategorize) if self.category_id.is_none() => {
+                c.add("category_id", Msg::Required)
+            }
+            Some(Action::Assign) if self.unit_id.is_none() && self.assignee_id.is_none() => {
+                c.add("unit_id", Msg::NothingToAssign)
+            }
+            Some(Action::Extend) => {
+                if self.due_at.is_none() {
+                    c.add("due_at", Msg::Required);
+                }
+                if blank(&self.reason) {
+                    c.add("reason", Msg::ReasonRequired);
+                }
+            }
+            _ => {}
+        }
+        c.finish()
+    }
+}
+
+fn trimmed(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// The handling deadline from `now`: the category's hours of working time, a
+/// quarter of them (at least one) for urgent reports.
+pub fn handling_deadline(
+    cal: &WorkCalendar,
+    now: DateTime<Utc>,
+    sla_hours: i32,
+    urgent: bool,
+) -> DateTime<Utc> {
+    let hours = Ord::max(u32::try_from(sla_hours).unwrap_or(1), 1);
+    let hours = if urgent {
+        Ord::max(hours / 4, 1)
+    } else {
+        hours
+    };
+    cal.add_working_hours(now, hours)
+        .unwrap_or(now + Duration::hours(i64::from(hours)))
+}
+
+/// Staff whose unit is `unit` or below it.
+async fn officer_in<C: ConnectionTrait>(
+    db: &C,
+    assignee: Uuid,
+    unit: Option<Uuid>,
+) -> AppResult<users::Model> {
+    let user = users::Entity::find_by_id(assignee)
+        .one(db)
+        .await?
+        .filter(|u| u.disabled_at.is_none() && Role::parse(&u.role).is_some_and(Role::is_staff))
+        .ok_or(AppError::field("assignee_id", Msg::AssigneeNotInUnit))?;
+    if let Some(unit) = unit {
+        let units = crate::org::units::subtree_ids(db, unit).await?;
+        if !user.unit_id.is_some_and(|u| units.contains(&u)) {
+            return Err(AppError::field("assignee_id", Msg::AssigneeNotInUnit));
+        }
+    }
+    Ok(user)
+}
+
+/// Applies one staff action. Out of scope is 404, a role that may not is
+/// 403, a status that does not allow it (or changed meanwhile) is 409.
+pub async fn apply(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    req: ActionRequest,
+) -> AppResult<reports::Model> {
+    let action = req
+        .action
+        .as_deref()
+        .map(str::trim)
+        .and_then(Action::parse)
+        .ok_or(AppError::field("action", Msg::InvalidAction))?;
+    let now = state.clock.now();
+    let tz = state.config.city_tz;
+    let scope = StaffScope::of(&state.db, user)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let calendar = crate::calendar::store::load(&state.db, tz).await?;
+
+    let txn = begin_write(&state.db).await?;
+    let r = reports::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let from =
+        Status::parse(&r.status).ok_or_else(|| anyhow::anyhow!("unknown status {}", r.status))?;
+    let to =
+        transition(from, action, user.role, scope.contains(r.unit_id)).map_err(|e| match e {
+            TransitionError::OutOfScope => AppError::NotFound,
+            TransitionError::RoleNotAllowed => AppError::Forbidden,
+            TransitionError::InvalidFromStatus => AppError::Conflict(Msg::InvalidTransition),
+        })?;
+
+    let mut m = r.clone().into_active_model();
+    let mut data = serde_json::Map::new();
+    let public_message = trimmed(&req.public_message);
+    let mut unit_id = r.unit_id;
+
+    match action {
+        Action::Accept | Action::Assign => {
+            if let Some(u) = req.unit_id {
+                if !scope.contains(Some(u))
+                    || crate::entities::units::Entity::find_by_id(u)
+                        .one(&txn)
+                        .await?
+                        .is_none()
+                {
+                    return Err(AppError::field("unit_id", Msg::UnitOutOfScope));
+                }
+                unit_id = Some(u);
+                m.unit_id = Set(Some(u));
+                data.insert("unit_id".into(), u.to_string().into());
+            }
+            if let Some(a) = req.assignee_id {
+                officer_in(&txn, a, unit_id).await?;
+                m.assignee_id = Set(Some(a));
+                data.insert("assignee_id".into(), a.to_string().into());
+            } else if unit_id != r.unit_id {
+                // A new unit picks its own officer.
+                m.assignee_id = Set(None);
+            }
+            let urgent = match req.priority.as_deref() {
+                Some(p) => {
+                    m.priority = Set(p.to_owned());
+                    p == "urgent"
+                }
+                None => r.priority == "urgent",
+            };
+            if r.due_at.is_none() {
+                let cat = categories::Entity::find_by_id(r.category_id)
+                    .one(&txn)
+                    .await?;
+                let sla = cat.map(|c| c.sla_hours).unwrap_or(40);
+                m.due_at = Set(Some(handling_deadline(&calendar, now, sla, urgent)));
+            }
+        }
+        Action::Start => {
+            if r.assignee_id.is_none() {
+                m.assignee_id = Set(Some(user.id));
+            }
+        }
+        Action::Resolve => {
+            m.resolved_at = Set(Some(now));
+            if r.handled_at.is_none() {
+                m.handled_at = Set(Some(now));
+                m.handled_month = Set(Some(local_month(now, tz)));
+            }
+        }
+        Action::Reject => {
+            if r.handled_at.is_none() {
+                m.handled_at = Set(Some(now));
+                m.handled_month = Set(Some(local_month(now, tz)));
+            }
+        }
+        Action::MarkDuplicate => {
+            let original_id = req.duplicate_of.unwrap_or_default();
+            let original = reports::Entity::find_by_id(original_id)
+                .one(&txn)
+                .await?
+                .filter(|o| {
+                    o.id != r.id
+                        && o.status != Status::Duplicate.as_str()
+                        && scope.contains(o.unit_id)
+                })
+                .ok_or(AppError::field("duplicate_of", Msg::DuplicateOfInvalid))?;
+            m.duplicate_of = Set(Some(original.id));
+            data.insert("duplicate_of".into(), original.id.to_string().into());
+            data.insert("duplicate_of_code".into(), original.code.clone().into());
+            merge_followers(&txn, &r, &original, now).await?;
+        }
+        Action::Recategorize => {
+            let cat = categories::Entity::find_by_id(req.category_id.unwrap_or_default())
+                .one(&txn)
+                .await?
+                .filter(|c| c.active)
+                .ok_or(AppError::field("category_id", Msg::UnknownCategory))?;
+            let routed = route(&txn, &cat, r.area_code.as_deref()).await?;
+            let (plat, plng) = public_point(r.lat, r.lng, cat.sensitive);
+            m.category_id = Set(cat.id);
+            m.public_lat = Set(plat);
+            m.public_lng = Set(plng);
+            if routed != r.unit_id {
+                m.unit_id = Set(routed);
+                m.assignee_id = Set(None);
+            }
+            data.insert("from_category_id".into(), r.category_id.to_string().into());
+            data.insert("category_id".into(), cat.id.to_string().into());
+            if let Some(u) = routed {
+                data.insert("unit_id".into(), u.to_string().into());
+            }
+        }
+        Action::Reopen => {
+            m.handled_at = Set(None);
+            m.handled_month = Set(None);
+            m.resolved_at = Set(None);
+            m.closed_at = Set(None);
+            m.rating = Set(None);
+            m.rating_comment = Set(None);
+            m.rated_at = Set(None);
+        }
+        Action::Close => {
+            m.closed_at = Set(Some(now));
+        }
+        Action::Extend => {
+            let due = req.due_at.map(crate::clock::truncate).unwrap_or(now);
+            if r.due_at.is_some_and(|d| due <= d) || due <= now {
+                return Err(AppError::field("due_at", Msg::DueAtMustBeLater));
+            }
+            if let Some(old) = r.due_at {
+                data.insert("from_due_at".into(), old.to_rfc3339().into());
+            }
+            data.insert("due_at".into(), due.to_rfc3339().into());
+            m.due_at = Set(Some(due));
+        }
+    }
+    if let Some(reason) = trimmed(&req.reason) {
+        data.insert("reason".into(), reason.into());
+    }
+    m.status = Set(to.as_str().to_owned());
+    m.updated_at = Set(now);
+
+    // The status check: only one of two concurrent actions can move the report
+    // from the status both saw.
+    let am: reports::ActiveModel = m;
+    let updated = reports::Entity::update_many()
+        .set(am)
+        .filter(reports::Column::Id.eq(r.id))
+        .filter(reports::Column::Status.eq(r.status.as_str()))
+        .filter(reports::Column::UpdatedAt.eq(r.updated_at))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(AppError::Conflict(Msg::Conflict));
+    }
+    let report = reports::Entity::find_by_id(r.id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let event = report_events::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        report_id: Set(report.id),
+        actor_id: Set(Some(user.id)),
+        kind: Set(action.event_kind().to_owned()),
+        from_status: Set(Some(from.as_str().to_owned())),
+        to_status: Set(Some(to.as_str().to_owned())),
+        public_message: Set(public_message),
+        internal_note: Set(trimmed(&req.internal_note)),
+        data: Set((!data.is_empty()).then_some(serde_json::Value::Object(data))),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    crate::notifications::fan_out(&txn, &report, &event, now).await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// Followers of a duplicate follow the original instead ("me too" is kept).
+async fn merge_followers<C: ConnectionTrait>(
+    db: &C,
+    dup: &reports::Model,
+    original: &reports::Model,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let followers = report_followers::Entity::find()
+        .filter(report_followers::Column::ReportId.eq(dup.id))
+        .all(db)
+        .await?;
+    let mut moved = 0;
+    for f in followers {
+        let already = report_followers::Entity::find_by_id((original.id, f.user_id))
+            .one(db)
+            .await?
+            .is_some();
+        if !already && original.reporter_id != Some(f.user_id) {
+            report_followers::ActiveModel {
+                report_id: Set(original.id),
+                user_id: Set(f.user_id),
+                created_at: Set(now),
+            }
+            .insert(db)
+            .await?;
+            moved += 1;
+        }
+    }
+    // The duplicate's reporter is a "me too" of the original as well.
+    if let Some(reporter) = dup.reporter_id
+        && original.reporter_id != Some(reporter)
+        && report_followers::Entity::find_by_id((original.id, reporter))
+            .one(db)
+            .await?
+            .is_none()
+    {
+        report_followers::ActiveModel {
+            report_id: Set(original.id),
+            user_id: Set(reporter),
+            created_at: Set(now),
+        }
+        .insert(db)
+        .await?;
+        moved += 1;
+    }
+    report_followers::Entity::delete_many()
+        .filter(report_followers::Column::ReportId.eq(dup.id))
+        .exec(db)
+        .await?;
+    reports::Entity::update_many()
+        .col_expr(reports::Column::FollowerCount, Expr::value(0))
+        .filter(reports::Column::Id.eq(dup.id))
+        .exec(db)
+        .await?;
+    if moved > 0 {
+        reports::Entity::update_many()
+            .col_expr(
+                reports::Column::FollowerCount,
+                Expr::col(reports::Column::FollowerCount).add(moved),
+            )
+            .filter(reports::Column::Id.eq(original.id))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// An internal note: staff only, never shown to citizens.
+pub async fn add_note(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    message: String,
+) -> AppResult<report_events::Model> {
+    let r = scoped_report(state, user, id).await?;
+    Ok(report_events::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        report_id: Set(r.id),
+        actor_id: Set(Some(user.id)),
+        kind: Set("note".into()),
+        from_status: Set(None),
+        to_status: Set(None),
+        public_message: Set(None),
+        internal_note: Set(Some(message)),
+        data: Set(None),
+        created_at: Set(state.clock.now()),
+    }
+    .insert(&state.db)
+    .await?)
+}
+
+/// The report if it is in the caller's scope; 404 otherwise.
+pub async fn scoped_report(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+) -> AppResult<reports::Model> {
+    let scope = StaffScope::of(&state.db, user)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    reports::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .filter(|r| scope.contains(r.unit_id))
+        .ok_or(AppError::NotFound)
+}
+
+/// Closes reports resolved more than 7 days ago that nobody rated or
+/// reopened. Safe with several instances: each close is a conditional update,
+/// so a report closed by another instance is skipped without an event.
+pub async fn auto_close(state: &AppState) -> AppResult<usize> {
+    let now = state.clock.now();
+    let cutoff = now - Duration::days(AUTO_CLOSE_DAYS);
+    let due: Vec<reports::Model> = reports::Entity::find()
+        .filter(reports::Column::Status.eq(Status::Resolved.as_str()))
+        .filter(reports::Column::ResolvedAt.lte(cutoff))
+        .all(&state.db)
+        .await?;
+    let mut closed = 0;
+    for r in due {
+        let txn = begin_write(&state.db).await?;
+        let res = reports::Entity::update_many()
+            .col_expr(
+                reports::Column::Status,
+                Expr::value(Status::Closed.as_str()),
+            )
+            .col_expr(reports::Column::ClosedAt, Expr::value(now))
+            .col_expr(reports::Column::UpdatedAt, Expr::value(now))
+            .filter(reports::Column::Id.eq(r.id))
+            .filter(reports::Column::Status.eq(Status::Resolved.as_str()))
+            .exec(&txn)
+            .await?;
+        if res.rows_affected == 1 {
+            let report = reports::Entity::find_by_id(r.id)
+                .one(&txn)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let event = super::service::append_event(
+                &txn,
+                &report,
+                None,
+                "closed",
+                Some(Status::Resolved),
+                Some(Status::Closed),
+                None,
+                now,
+            )
+            .await?;
+            crate::notifications::fan_out(&txn, &report, &event, now).await?;
+            closed += 1;
+        }
+        txn.commit().await?;
+    }
+    Ok(closed)
+}
