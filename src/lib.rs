@@ -17,6 +17,7 @@ pub mod messages;
 pub mod notifications;
 pub mod org;
 pub mod reports;
+pub mod seed;
 pub mod state;
 
 use std::future::Future;

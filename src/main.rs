@@ -35,6 +35,18 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document (JSON) to standard output.
     Openapi,
+    /// Build a realistic demo city with months of backdated reports.
+    SeedDemo {
+        /// How many reports to add.
+        #[arg(long, default_value_t = 2000)]
+        reports: u64,
+        /// Spread them over this many months back from now.
+        #[arg(long, default_value_t = 6)]
+        months: u32,
+        /// Random seed (the same seed gives the same city).
+        #[arg(long, default_value_t = 2025)]
+        seed: u64,
+    },
     /// Create an administrator account.
     CreateAdmin {
         #[arg(long, required_unless_present = "phone")]
@@ -168,6 +180,21 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("cannot create the admin: {e}"))?;
             println!("admin created: {}", user.id);
+        }
+        Command::SeedDemo { reports, months, seed } => {
+            db::migrate(&db).await?;
+            let storage = Storage::from_config(&config.media_dir)?;
+            let state = AppState::new(config, db, Clock::system(), storage);
+            let started = std::time::Instant::now();
+            let s = citizen_feedback::seed::seed(&state, &citizen_feedback::seed::SeedOptions { reports, months, seed }).await?;
+            println!(
+                "seeded {} units, {} categories, {} staff, {} citizens, {} reports and {} events in {:.1}s",
+                s.units, s.categories, s.staff, s.citizens, s.reports, s.events, started.elapsed().as_secs_f64()
+            );
+            println!("every demo account's password: {}", citizen_feedback::seed::DEMO_PASSWORD);
+            println!("  admin@demo.hanoi.gov.vn (admin), dieuphoi@demo.hanoi.gov.vn (city coordinator),");
+            println!("  dieuphoi.hoankiem@demo.hanoi.gov.vn (ward coordinator), canbo1.hoankiem@demo.hanoi.gov.vn (officer),");
+            println!("  citizens +84980000000, +84980000001, …");
         }
         Command::Openapi => {
             println!("{}", http::openapi().to_pretty_json()?);
