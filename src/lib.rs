@@ -19,6 +19,7 @@ pub mod org;
 pub mod reports;
 pub mod seed;
 pub mod state;
+pub mod stats;
 
 use std::future::Future;
 use std::net::SocketAddr;

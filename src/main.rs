@@ -181,19 +181,44 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("cannot create the admin: {e}"))?;
             println!("admin created: {}", user.id);
         }
-        Command::SeedDemo { reports, months, seed } => {
+        Command::SeedDemo {
+            reports,
+            months,
+            seed,
+        } => {
             db::migrate(&db).await?;
             let storage = Storage::from_config(&config.media_dir)?;
             let state = AppState::new(config, db, Clock::system(), storage);
             let started = std::time::Instant::now();
-            let s = citizen_feedback::seed::seed(&state, &citizen_feedback::seed::SeedOptions { reports, months, seed }).await?;
+            let s = citizen_feedback::seed::seed(
+                &state,
+                &citizen_feedback::seed::SeedOptions {
+                    reports,
+                    months,
+                    seed,
+                },
+            )
+            .await?;
             println!(
                 "seeded {} units, {} categories, {} staff, {} citizens, {} reports and {} events in {:.1}s",
-                s.units, s.categories, s.staff, s.citizens, s.reports, s.events, started.elapsed().as_secs_f64()
+                s.units,
+                s.categories,
+                s.staff,
+                s.citizens,
+                s.reports,
+                s.events,
+                started.elapsed().as_secs_f64()
             );
-            println!("every demo account's password: {}", citizen_feedback::seed::DEMO_PASSWORD);
-            println!("  admin@demo.hanoi.gov.vn (admin), dieuphoi@demo.hanoi.gov.vn (city coordinator),");
-            println!("  dieuphoi.hoankiem@demo.hanoi.gov.vn (ward coordinator), canbo1.hoankiem@demo.hanoi.gov.vn (officer),");
+            println!(
+                "every demo account's password: {}",
+                citizen_feedback::seed::DEMO_PASSWORD
+            );
+            println!(
+                "  admin@demo.hanoi.gov.vn (admin), dieuphoi@demo.hanoi.gov.vn (city coordinator),"
+            );
+            println!(
+                "  dieuphoi.hoankiem@demo.hanoi.gov.vn (ward coordinator), canbo1.hoankiem@demo.hanoi.gov.vn (officer),"
+            );
             println!("  citizens +84980000000, +84980000001, …");
         }
         Command::Openapi => {

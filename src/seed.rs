@@ -11,7 +11,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait,
+    PaginatorTrait, QueryFilter,
+};
 use uuid::Uuid;
 
 use crate::auth::Role;
@@ -36,20 +39,104 @@ struct Ward {
 }
 
 const WARDS: &[Ward] = &[
-    Ward { code: "HN-HOANKIEM", name: "Phường Hoàn Kiếm", area: "00070", lat: 21.0285, lng: 105.8542 },
-    Ward { code: "HN-CUANAM", name: "Phường Cửa Nam", area: "00082", lat: 21.0245, lng: 105.8430 },
-    Ward { code: "HN-BADINH", name: "Phường Ba Đình", area: "00001", lat: 21.0368, lng: 105.8345 },
-    Ward { code: "HN-NGOCHA", name: "Phường Ngọc Hà", area: "00004", lat: 21.0410, lng: 105.8240 },
-    Ward { code: "HN-GIANGVO", name: "Phường Giảng Võ", area: "00008", lat: 21.0275, lng: 105.8190 },
-    Ward { code: "HN-HAIBATRUNG", name: "Phường Hai Bà Trưng", area: "00256", lat: 21.0110, lng: 105.8560 },
-    Ward { code: "HN-VINHTUY", name: "Phường Vĩnh Tuy", area: "00283", lat: 20.9990, lng: 105.8750 },
-    Ward { code: "HN-BACHMAI", name: "Phường Bạch Mai", area: "00277", lat: 21.0010, lng: 105.8500 },
-    Ward { code: "HN-DONGDA", name: "Phường Đống Đa", area: "00226", lat: 21.0150, lng: 105.8270 },
-    Ward { code: "HN-KIMLIEN", name: "Phường Kim Liên", area: "00229", lat: 21.0070, lng: 105.8360 },
-    Ward { code: "HN-LANG", name: "Phường Láng", area: "00235", lat: 21.0190, lng: 105.8080 },
-    Ward { code: "HN-OCHODUA", name: "Phường Ô Chợ Dừa", area: "00220", lat: 21.0200, lng: 105.8240 },
-    Ward { code: "HN-TAYHO", name: "Phường Tây Hồ", area: "00103", lat: 21.0680, lng: 105.8190 },
-    Ward { code: "HN-CAUGIAY", name: "Phường Cầu Giấy", area: "00166", lat: 21.0330, lng: 105.7940 },
+    Ward {
+        code: "HN-HOANKIEM",
+        name: "Phường Hoàn Kiếm",
+        area: "00070",
+        lat: 21.0285,
+        lng: 105.8542,
+    },
+    Ward {
+        code: "HN-CUANAM",
+        name: "Phường Cửa Nam",
+        area: "00082",
+        lat: 21.0245,
+        lng: 105.8430,
+    },
+    Ward {
+        code: "HN-BADINH",
+        name: "Phường Ba Đình",
+        area: "00001",
+        lat: 21.0368,
+        lng: 105.8345,
+    },
+    Ward {
+        code: "HN-NGOCHA",
+        name: "Phường Ngọc Hà",
+        area: "00004",
+        lat: 21.0410,
+        lng: 105.8240,
+    },
+    Ward {
+        code: "HN-GIANGVO",
+        name: "Phường Giảng Võ",
+        area: "00008",
+        lat: 21.0275,
+        lng: 105.8190,
+    },
+    Ward {
+        code: "HN-HAIBATRUNG",
+        name: "Phường Hai Bà Trưng",
+        area: "00256",
+        lat: 21.0110,
+        lng: 105.8560,
+    },
+    Ward {
+        code: "HN-VINHTUY",
+        name: "Phường Vĩnh Tuy",
+        area: "00283",
+        lat: 20.9990,
+        lng: 105.8750,
+    },
+    Ward {
+        code: "HN-BACHMAI",
+        name: "Phường Bạch Mai",
+        area: "00277",
+        lat: 21.0010,
+        lng: 105.8500,
+    },
+    Ward {
+        code: "HN-DONGDA",
+        name: "Phường Đống Đa",
+        area: "00226",
+        lat: 21.0150,
+        lng: 105.8270,
+    },
+    Ward {
+        code: "HN-KIMLIEN",
+        name: "Phường Kim Liên",
+        area: "00229",
+        lat: 21.0070,
+        lng: 105.8360,
+    },
+    Ward {
+        code: "HN-LANG",
+        name: "Phường Láng",
+        area: "00235",
+        lat: 21.0190,
+        lng: 105.8080,
+    },
+    Ward {
+        code: "HN-OCHODUA",
+        name: "Phường Ô Chợ Dừa",
+        area: "00220",
+        lat: 21.0200,
+        lng: 105.8240,
+    },
+    Ward {
+        code: "HN-TAYHO",
+        name: "Phường Tây Hồ",
+        area: "00103",
+        lat: 21.0680,
+        lng: 105.8190,
+    },
+    Ward {
+        code: "HN-CAUGIAY",
+        name: "Phường Cầu Giấy",
+        area: "00166",
+        lat: 21.0330,
+        lng: 105.7940,
+    },
 ];
 
 const DEPARTMENTS: &[(&str, &str)] = &[
@@ -63,18 +150,138 @@ const DEPARTMENTS: &[(&str, &str)] = &[
 /// when no ward rule applies, whether wards handle it)
 #[allow(clippy::type_complexity)]
 const CATEGORIES: &[(&str, &str, &str, &str, i32, i32, bool, &str, bool)] = &[
-    ("TRAT_TU_DO_THI", "Trật tự đô thị", "Urban order", "Đô thị", 8, 40, false, "HN-SXD", true),
-    ("LAN_CHIEM_VIA_HE", "Lấn chiếm vỉa hè, lòng đường", "Pavement encroachment", "Đô thị", 8, 24, false, "HN-SXD", true),
-    ("XAY_DUNG", "Xây dựng trái phép", "Illegal construction", "Đô thị", 8, 80, false, "HN-SXD", true),
-    ("MOI_TRUONG", "Ô nhiễm môi trường", "Pollution", "Môi trường", 8, 40, false, "HN-STNMT", false),
-    ("RAC_THAI", "Rác thải, vệ sinh môi trường", "Rubbish and cleanliness", "Môi trường", 4, 16, false, "HN-STNMT", true),
-    ("CAY_XANH", "Cây xanh", "Trees", "Môi trường", 8, 40, false, "HN-STNMT", true),
-    ("GIAO_THONG", "Giao thông", "Traffic", "Hạ tầng", 4, 24, false, "HN-SGTVT", false),
-    ("CHIEU_SANG", "Điện chiếu sáng", "Street lights", "Hạ tầng", 8, 40, false, "HN-SXD", true),
-    ("CAP_THOAT_NUOC", "Cấp thoát nước, ngập úng", "Water supply and flooding", "Hạ tầng", 4, 24, false, "HN-SXD", false),
-    ("TIENG_ON", "Tiếng ồn", "Noise", "Đời sống", 8, 24, false, "HN-STNMT", true),
-    ("AN_NINH_TRAT_TU", "An ninh trật tự", "Public order", "An ninh", 2, 16, true, "HN-CAHN", false),
-    ("AN_TOAN_THUC_PHAM", "An toàn thực phẩm", "Food safety", "Đời sống", 8, 40, false, "HN-STNMT", true),
+    (
+        "TRAT_TU_DO_THI",
+        "Trật tự đô thị",
+        "Urban order",
+        "Đô thị",
+        8,
+        40,
+        false,
+        "HN-SXD",
+        true,
+    ),
+    (
+        "LAN_CHIEM_VIA_HE",
+        "Lấn chiếm vỉa hè, lòng đường",
+        "Pavement encroachment",
+        "Đô thị",
+        8,
+        24,
+        false,
+        "HN-SXD",
+        true,
+    ),
+    (
+        "XAY_DUNG",
+        "Xây dựng trái phép",
+        "Illegal construction",
+        "Đô thị",
+        8,
+        80,
+        false,
+        "HN-SXD",
+        true,
+    ),
+    (
+        "MOI_TRUONG",
+        "Ô nhiễm môi trường",
+        "Pollution",
+        "Môi trường",
+        8,
+        40,
+        false,
+        "HN-STNMT",
+        false,
+    ),
+    (
+        "RAC_THAI",
+        "Rác thải, vệ sinh môi trường",
+        "Rubbish and cleanliness",
+        "Môi trường",
+        4,
+        16,
+        false,
+        "HN-STNMT",
+        true,
+    ),
+    (
+        "CAY_XANH",
+        "Cây xanh",
+        "Trees",
+        "Môi trường",
+        8,
+        40,
+        false,
+        "HN-STNMT",
+        true,
+    ),
+    (
+        "GIAO_THONG",
+        "Giao thông",
+        "Traffic",
+        "Hạ tầng",
+        4,
+        24,
+        false,
+        "HN-SGTVT",
+        false,
+    ),
+    (
+        "CHIEU_SANG",
+        "Điện chiếu sáng",
+        "Street lights",
+        "Hạ tầng",
+        8,
+        40,
+        false,
+        "HN-SXD",
+        true,
+    ),
+    (
+        "CAP_THOAT_NUOC",
+        "Cấp thoát nước, ngập úng",
+        "Water supply and flooding",
+        "Hạ tầng",
+        4,
+        24,
+        false,
+        "HN-SXD",
+        false,
+    ),
+    (
+        "TIENG_ON",
+        "Tiếng ồn",
+        "Noise",
+        "Đời sống",
+        8,
+        24,
+        false,
+        "HN-STNMT",
+        true,
+    ),
+    (
+        "AN_NINH_TRAT_TU",
+        "An ninh trật tự",
+        "Public order",
+        "An ninh",
+        2,
+        16,
+        true,
+        "HN-CAHN",
+        false,
+    ),
+    (
+        "AN_TOAN_THUC_PHAM",
+        "An toàn thực phẩm",
+        "Food safety",
+        "Đời sống",
+        8,
+        40,
+        false,
+        "HN-STNMT",
+        true,
+    ),
 ];
 
 const TITLES: &[&str] = &[
@@ -93,9 +300,26 @@ const TITLES: &[&str] = &[
 ];
 
 const STREETS: &[&str] = &[
-    "Đinh Tiên Hoàng", "Tràng Tiền", "Hàng Bài", "Lý Thường Kiệt", "Phan Đình Phùng", "Kim Mã", "Giảng Võ",
-    "Láng Hạ", "Đường Láng", "Tây Sơn", "Xã Đàn", "Giải Phóng", "Minh Khai", "Bạch Mai", "Lạc Long Quân",
-    "Cầu Giấy", "Xuân Thủy", "Nguyễn Chí Thanh", "Thái Hà", "Kim Liên",
+    "Đinh Tiên Hoàng",
+    "Tràng Tiền",
+    "Hàng Bài",
+    "Lý Thường Kiệt",
+    "Phan Đình Phùng",
+    "Kim Mã",
+    "Giảng Võ",
+    "Láng Hạ",
+    "Đường Láng",
+    "Tây Sơn",
+    "Xã Đàn",
+    "Giải Phóng",
+    "Minh Khai",
+    "Bạch Mai",
+    "Lạc Long Quân",
+    "Cầu Giấy",
+    "Xuân Thủy",
+    "Nguyễn Chí Thanh",
+    "Thái Hà",
+    "Kim Liên",
 ];
 
 pub struct SeedOptions {
@@ -113,8 +337,20 @@ pub struct SeedSummary {
     pub events: u64,
 }
 
-async fn unit<C: ConnectionTrait>(db: &C, code: &str, name: &str, kind: &str, parent: Option<Uuid>, area: Option<&str>, now: DateTime<Utc>) -> anyhow::Result<Uuid> {
-    if let Some(u) = units::Entity::find().filter(units::Column::Code.eq(code)).one(db).await? {
+async fn unit<C: ConnectionTrait>(
+    db: &C,
+    code: &str,
+    name: &str,
+    kind: &str,
+    parent: Option<Uuid>,
+    area: Option<&str>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Uuid> {
+    if let Some(u) = units::Entity::find()
+        .filter(units::Column::Code.eq(code))
+        .one(db)
+        .await?
+    {
         return Ok(u.id);
     }
     let u = units::ActiveModel {
@@ -132,8 +368,20 @@ async fn unit<C: ConnectionTrait>(db: &C, code: &str, name: &str, kind: &str, pa
     Ok(u.id)
 }
 
-async fn staff_user<C: ConnectionTrait>(db: &C, email: &str, name: &str, role: Role, unit: Option<Uuid>, hash: &str, now: DateTime<Utc>) -> anyhow::Result<Uuid> {
-    if let Some(u) = users::Entity::find().filter(users::Column::Email.eq(email)).one(db).await? {
+async fn staff_user<C: ConnectionTrait>(
+    db: &C,
+    email: &str,
+    name: &str,
+    role: Role,
+    unit: Option<Uuid>,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Uuid> {
+    if let Some(u) = users::Entity::find()
+        .filter(users::Column::Email.eq(email))
+        .one(db)
+        .await?
+    {
         return Ok(u.id);
     }
     Ok(users::ActiveModel {
@@ -172,7 +420,10 @@ pub async fn seed(state: &AppState, opts: &SeedOptions) -> anyhow::Result<SeedSu
     let root = unit(db, "HN", "Thành phố Hà Nội", "city", None, Some("01"), now).await?;
     let mut dept_ids = HashMap::new();
     for (code, name) in DEPARTMENTS {
-        dept_ids.insert(*code, unit(db, code, name, "department", Some(root), None, now).await?);
+        dept_ids.insert(
+            *code,
+            unit(db, code, name, "department", Some(root), None, now).await?,
+        );
     }
     let mut ward_ids = Vec::new();
     for w in WARDS {
@@ -181,7 +432,10 @@ pub async fn seed(state: &AppState, opts: &SeedOptions) -> anyhow::Result<SeedSu
 
     let mut cats = Vec::new();
     for (code, vi, en, group, ack, sla, sensitive, dept, by_ward) in CATEGORIES {
-        let existing = categories::Entity::find().filter(categories::Column::Code.eq(*code)).one(db).await?;
+        let existing = categories::Entity::find()
+            .filter(categories::Column::Code.eq(*code))
+            .one(db)
+            .await?;
         let cat = match existing {
             Some(c) => c,
             None => {
@@ -229,15 +483,51 @@ pub async fn seed(state: &AppState, opts: &SeedOptions) -> anyhow::Result<SeedSu
     }
 
     let mut staff = 0;
-    staff_user(db, "admin@demo.hanoi.gov.vn", "Quản trị hệ thống", Role::Admin, None, &hash, now).await?;
-    staff_user(db, "dieuphoi@demo.hanoi.gov.vn", "Trung tâm điều phối", Role::Coordinator, Some(root), &hash, now).await?;
+    staff_user(
+        db,
+        "admin@demo.hanoi.gov.vn",
+        "Quản trị hệ thống",
+        Role::Admin,
+        None,
+        &hash,
+        now,
+    )
+    .await?;
+    staff_user(
+        db,
+        "dieuphoi@demo.hanoi.gov.vn",
+        "Trung tâm điều phối",
+        Role::Coordinator,
+        Some(root),
+        &hash,
+        now,
+    )
+    .await?;
     staff += 2;
     let mut officers: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     for (w, id) in WARDS.iter().zip(&ward_ids) {
         let slug = ascii(w.name.trim_start_matches("Phường "));
-        staff_user(db, &format!("dieuphoi.{slug}@demo.hanoi.gov.vn"), &format!("Điều phối {}", w.name), Role::Coordinator, Some(*id), &hash, now).await?;
+        staff_user(
+            db,
+            &format!("dieuphoi.{slug}@demo.hanoi.gov.vn"),
+            &format!("Điều phối {}", w.name),
+            Role::Coordinator,
+            Some(*id),
+            &hash,
+            now,
+        )
+        .await?;
         for i in 1..=2 {
-            let o = staff_user(db, &format!("canbo{i}.{slug}@demo.hanoi.gov.vn"), &format!("Cán bộ {i} {}", w.name), Role::Officer, Some(*id), &hash, now).await?;
+            let o = staff_user(
+                db,
+                &format!("canbo{i}.{slug}@demo.hanoi.gov.vn"),
+                &format!("Cán bộ {i} {}", w.name),
+                Role::Officer,
+                Some(*id),
+                &hash,
+                now,
+            )
+            .await?;
             officers.entry(*id).or_default().push(o);
         }
         staff += 3;
@@ -245,7 +535,16 @@ pub async fn seed(state: &AppState, opts: &SeedOptions) -> anyhow::Result<SeedSu
     for (code, name) in DEPARTMENTS {
         let id = dept_ids[code];
         let slug = code.trim_start_matches("HN-").to_lowercase();
-        let o = staff_user(db, &format!("canbo.{slug}@demo.hanoi.gov.vn"), &format!("Cán bộ {name}"), Role::Officer, Some(id), &hash, now).await?;
+        let o = staff_user(
+            db,
+            &format!("canbo.{slug}@demo.hanoi.gov.vn"),
+            &format!("Cán bộ {name}"),
+            Role::Officer,
+            Some(id),
+            &hash,
+            now,
+        )
+        .await?;
         officers.entry(id).or_default().push(o);
         staff += 1;
     }
@@ -309,23 +608,41 @@ pub async fn seed(state: &AppState, opts: &SeedOptions) -> anyhow::Result<SeedSu
             let (cat, by_ward) = &cats[rng.random_range(0..cats.len())];
             let wi = rng.random_range(0..WARDS.len());
             let w = &WARDS[wi];
-            let unit_id = if *by_ward { ward_ids[wi] } else { cat.default_unit_id.unwrap_or(root) };
+            let unit_id = if *by_ward {
+                ward_ids[wi]
+            } else {
+                cat.default_unit_id.unwrap_or(root)
+            };
             let lat = w.lat + rng.random_range(-0.006..0.006);
             let lng = w.lng + rng.random_range(-0.006..0.006);
             let (plat, plng) = public_point(lat, lng, cat.sensitive);
             let title = TITLES[rng.random_range(0..TITLES.len())];
             let street = STREETS[rng.random_range(0..STREETS.len())];
             let address = format!("{} {street}, {}", rng.random_range(1..200), w.name);
-            let description = format!("{title} tại khu vực {street}. Đề nghị cơ quan chức năng kiểm tra, xử lý.");
+            let description =
+                format!("{title} tại khu vực {street}. Đề nghị cơ quan chức năng kiểm tra, xử lý.");
             let code = seed_code(base + made + rows.len() as u64);
             let reporter = citizens[rng.random_range(0..citizens.len())];
             let officer = officers.get(&unit_id).and_then(|o| o.first().copied());
             let id = Uuid::now_v7();
             let life = simulate(&mut rng, &cal, created, now, cat.ack_hours, cat.sla_hours);
-            let duplicate_of = if life.status == Status::Duplicate { last_by_cat.get(&cat.id).copied() } else { None };
-            let status = if life.status == Status::Duplicate && duplicate_of.is_none() { Status::Submitted } else { life.status };
+            let duplicate_of = if life.status == Status::Duplicate {
+                last_by_cat.get(&cat.id).copied()
+            } else {
+                None
+            };
+            let status = if life.status == Status::Duplicate && duplicate_of.is_none() {
+                Status::Submitted
+            } else {
+                life.status
+            };
             last_by_cat.insert(cat.id, id);
-            let mut ev = |kind: &str, from: Option<Status>, to: Option<Status>, at: DateTime<Utc>, actor: Option<Uuid>, msg: Option<&str>| {
+            let mut ev = |kind: &str,
+                          from: Option<Status>,
+                          to: Option<Status>,
+                          at: DateTime<Utc>,
+                          actor: Option<Uuid>,
+                          msg: Option<&str>| {
                 events.push(report_events::ActiveModel {
                     id: Set(Uuid::now_v7()),
                     report_id: Set(id),
@@ -339,15 +656,37 @@ pub async fn seed(state: &AppState, opts: &SeedOptions) -> anyhow::Result<SeedSu
                     created_at: Set(at),
                 });
             };
-            ev("created", None, Some(Status::Submitted), created, Some(reporter), None);
+            ev(
+                "created",
+                None,
+                Some(Status::Submitted),
+                created,
+                Some(reporter),
+                None,
+            );
             let mut cur = Status::Submitted;
             for step in &life.steps {
                 let (kind, to, actor, msg) = match step.0 {
                     Step::Accept => ("accepted", Status::Assigned, None, None),
                     Step::Start => ("started", Status::InProgress, officer, None),
-                    Step::Resolve => ("resolved", Status::Resolved, officer, Some("Đã kiểm tra và xử lý xong.")),
-                    Step::Reject => ("rejected", Status::Rejected, None, Some("Nội dung không thuộc thẩm quyền giải quyết.")),
-                    Step::Duplicate => ("marked_duplicate", Status::Duplicate, None, Some("Trùng với phản ánh đã tiếp nhận.")),
+                    Step::Resolve => (
+                        "resolved",
+                        Status::Resolved,
+                        officer,
+                        Some("Đã kiểm tra và xử lý xong."),
+                    ),
+                    Step::Reject => (
+                        "rejected",
+                        Status::Rejected,
+                        None,
+                        Some("Nội dung không thuộc thẩm quyền giải quyết."),
+                    ),
+                    Step::Duplicate => (
+                        "marked_duplicate",
+                        Status::Duplicate,
+                        None,
+                        Some("Trùng với phản ánh đã tiếp nhận."),
+                    ),
                     Step::Rate => ("rated", cur, Some(reporter), None),
                     Step::Close => ("closed", Status::Closed, None, None),
                 };
@@ -367,7 +706,11 @@ pub async fn seed(state: &AppState, opts: &SeedOptions) -> anyhow::Result<SeedSu
                 code: Set(code),
                 reporter_id: Set(Some(reporter)),
                 category_id: Set(cat.id),
-                priority: Set(if rng.random_range(0..20) == 0 { "urgent".into() } else { "normal".into() }),
+                priority: Set(if rng.random_range(0..20) == 0 {
+                    "urgent".into()
+                } else {
+                    "normal".into()
+                }),
                 title: Set(title.into()),
                 description: Set(description),
                 lat: Set(lat),
@@ -401,9 +744,20 @@ pub async fn seed(state: &AppState, opts: &SeedOptions) -> anyhow::Result<SeedSu
         }
         total_events += events.len() as u64;
         let txn = crate::db::begin_write(db).await?;
+        let mut rollup = crate::stats::rollup::Contribution::default();
+        for row in &rows {
+            let model: reports::Model = row
+                .clone()
+                .try_into()
+                .map_err(|e: sea_orm::DbErr| anyhow::anyhow!(e))?;
+            rollup.merge(&crate::stats::rollup::contributions(&model, tz));
+        }
+        crate::stats::rollup::apply(&txn, &rollup).await?;
         reports::Entity::insert_many(rows).exec(&txn).await?;
         for chunk in events.chunks(batch as usize * 2) {
-            report_events::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
+            report_events::Entity::insert_many(chunk.to_vec())
+                .exec(&txn)
+                .await?;
         }
         txn.commit().await?;
         made += n;
@@ -458,9 +812,19 @@ struct Life {
 
 /// A plausible history for a report filed at `created`, cut at `now`: every
 /// step happens after the one before, and nothing happens in the future.
-fn simulate(rng: &mut StdRng, cal: &WorkCalendar, created: DateTime<Utc>, now: DateTime<Utc>, ack: i32, sla: i32) -> Life {
+fn simulate(
+    rng: &mut StdRng,
+    cal: &WorkCalendar,
+    created: DateTime<Utc>,
+    now: DateTime<Utc>,
+    ack: i32,
+    sla: i32,
+) -> Life {
     let hours = |h: f64| Duration::minutes((h * 60.0) as i64);
-    let work = |from: DateTime<Utc>, h: f64| cal.add_working_hours(from, h.max(0.0).round() as u32).unwrap_or(from + hours(h));
+    let work = |from: DateTime<Utc>, h: f64| {
+        cal.add_working_hours(from, h.max(0.0).round() as u32)
+            .unwrap_or(from + hours(h))
+    };
     let ack_due_at = work(created, f64::from(ack));
     let mut life = Life {
         status: Status::Submitted,
@@ -492,15 +856,17 @@ fn simulate(rng: &mut StdRng, cal: &WorkCalendar, created: DateTime<Utc>, now: D
     life.steps.push((Step::Accept, accept_at));
     life.status = Status::Assigned;
     life.due_at = Some(handling_deadline(cal, accept_at, sla, false));
+    // Some reports are forgotten after assignment: the overdue backlog.
+    let stuck = rng.random_range(0..100) < 5;
     let start_at = accept_at + hours(rng.random_range(0.5..24.0));
-    if start_at > now {
+    if start_at > now || (stuck && rng.random_range(0..2) == 0) {
         return life;
     }
     life.steps.push((Step::Start, start_at));
     life.status = Status::InProgress;
     // Most are handled within the deadline; some run late.
     let resolve_at = work(start_at, f64::from(sla) * rng.random_range(0.1..1.4));
-    if resolve_at > now {
+    if resolve_at > now || stuck {
         return life;
     }
     life.steps.push((Step::Resolve, resolve_at));
@@ -510,7 +876,9 @@ fn simulate(rng: &mut StdRng, cal: &WorkCalendar, created: DateTime<Utc>, now: D
     if rng.random_range(0..100) < 60 {
         let rated_at = resolve_at + hours(rng.random_range(1.0..96.0));
         if rated_at <= now {
-            let score: i16 = *[5, 5, 5, 4, 4, 4, 3, 2, 1].get(rng.random_range(0..9)).unwrap_or(&4);
+            let score: i16 = *[5, 5, 5, 4, 4, 4, 3, 2, 1]
+                .get(rng.random_range(0..9))
+                .unwrap_or(&4);
             life.steps.push((Step::Rate, rated_at));
             life.rated_at = Some(rated_at);
             life.rating = Some(score);
@@ -558,7 +926,10 @@ mod tests {
                 assert!(*at >= t && *at <= now);
                 t = *at;
             }
-            assert_eq!(life.handled_at.is_some(), life.status.is_handled() || (life.status == Status::Closed));
+            assert_eq!(
+                life.handled_at.is_some(),
+                life.status.is_handled() || (life.status == Status::Closed)
+            );
             if life.status == Status::Closed {
                 assert!(life.closed_at.is_some() && life.resolved_at.is_some());
             }

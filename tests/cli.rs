@@ -209,27 +209,63 @@ async fn seed_demo_builds_a_consistent_city() {
         .env("MEDIA_DIR", app.media_dir.path())
         .output()
         .expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 600);
     assert_eq!(app.count("SELECT COUNT(*) FROM categories").await, 12);
-    for status in ["submitted", "assigned", "in_progress", "resolved", "closed", "rejected", "duplicate"] {
-        let n = app.count(&format!("SELECT COUNT(*) FROM reports WHERE status = '{status}'")).await;
+    for status in [
+        "submitted",
+        "assigned",
+        "in_progress",
+        "resolved",
+        "closed",
+        "rejected",
+        "duplicate",
+    ] {
+        let n = app
+            .count(&format!(
+                "SELECT COUNT(*) FROM reports WHERE status = '{status}'"
+            ))
+            .await;
         assert!(n > 0, "no {status} report");
     }
     // Timelines agree with the reports.
-    assert_eq!(app.count("SELECT COUNT(*) FROM report_events WHERE kind = 'created'").await, 600);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM report_events WHERE kind = 'created'")
+            .await,
+        600
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM reports WHERE status IN ('resolved','closed','rejected') AND handled_at IS NULL").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM reports WHERE status IN ('submitted','assigned','in_progress') AND handled_at IS NOT NULL").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM reports WHERE status = 'duplicate' AND duplicate_of IS NULL").await, 0);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM reports WHERE status = 'duplicate' AND duplicate_of IS NULL"
+        )
+        .await,
+        0
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM reports WHERE status <> 'submitted' AND status <> 'duplicate' AND status <> 'rejected' AND due_at IS NULL").await, 0);
     // The demo accounts work, and a ward coordinator sees the ward's queue.
-    let coord = app.login("dieuphoi.hoankiem@demo.hanoi.gov.vn", citizen_feedback::seed::DEMO_PASSWORD).await;
-    let q = app.get("/api/v1/staff/reports?limit=100").token(&coord.access).send().await;
+    let coord = app
+        .login(
+            "dieuphoi.hoankiem@demo.hanoi.gov.vn",
+            citizen_feedback::seed::DEMO_PASSWORD,
+        )
+        .await;
+    let q = app
+        .get("/api/v1/staff/reports?limit=100")
+        .token(&coord.access)
+        .send()
+        .await;
     assert_eq!(q.status, 200);
     let items = q.body["items"].as_array().expect("items");
     assert!(!items.is_empty());
     assert!(items.iter().all(|i| i["unit"]["code"] == "HN-HOANKIEM"));
-    app.login("0980000000", citizen_feedback::seed::DEMO_PASSWORD).await;
+    app.login("0980000000", citizen_feedback::seed::DEMO_PASSWORD)
+        .await;
     // Running it again adds reports to the same city.
     let out = bin()
         .args(["seed-demo", "--reports", "100", "--months", "1"])
@@ -237,7 +273,12 @@ async fn seed_demo_builds_a_consistent_city() {
         .env("MEDIA_DIR", app.media_dir.path())
         .output()
         .expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 700);
     assert_eq!(app.count("SELECT COUNT(*) FROM units").await, 19);
+    app.assert_rollup_consistent().await;
 }

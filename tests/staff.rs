@@ -803,4 +803,10 @@ async fn resolved_reports_close_by_themselves_after_seven_days() {
     assert_eq!(r.body["status"], "in_progress", "{}", r.body);
     let row = app.report(id).await;
     assert_eq!((row.handled_at, row.closed_at), (None, None));
+    app.assert_rollup_consistent().await;
+    assert_eq!(
+        app.count("SELECT SUM(handled) FROM report_stats_monthly")
+            .await,
+        0
+    );
 }

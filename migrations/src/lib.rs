@@ -11,6 +11,7 @@ mod m20261123_000004_categories;
 mod m20261123_000005_reference_and_clients;
 mod m20261123_000006_reports;
 mod m20261123_000007_triage;
+mod m20261123_000008_stats;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_reference_and_clients::Migration),
             Box::new(m20261123_000006_reports::Migration),
             Box::new(m20261123_000007_triage::Migration),
+            Box::new(m20261123_000008_stats::Migration),
         ]
     }
 }

@@ -13,8 +13,10 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, header};
+use axum::response::IntoResponse;
 use tower::ServiceBuilder;
 use tower_http::LatencyUnit;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -121,7 +123,13 @@ pub fn build_app(state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(cors)
                 .layer(CompressionLayer::new())
-                .layer(axum::middleware::from_fn(middleware::problems)),
+                .layer(axum::middleware::from_fn(middleware::problems))
+                // A panic is a bug: answer 500 (as problem+json) and log it,
+                // rather than dropping the connection.
+                .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+                    tracing::error!("handler panicked");
+                    AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+                })),
         )
 }
 

@@ -290,6 +290,7 @@ pub async fn create(
         now,
     )
     .await?;
+    crate::stats::rollup::apply_change(&txn, None, Some(&report), tz).await?;
     txn.commit().await?;
     Ok((report, true))
 }
@@ -488,6 +489,8 @@ pub async fn rate(
         )
         .await?;
     }
+    crate::stats::rollup::apply_change(&txn, Some(&r), Some(&updated), state.config.city_tz)
+        .await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -506,7 +509,7 @@ pub async fn reopen_by_citizen(
     if !citizen_may_reopen(status, r.rating, r.resolved_at, now) {
         return Err(AppError::Conflict(Msg::NotReopenable));
     }
-    let mut m = r.into_active_model();
+    let mut m = r.clone().into_active_model();
     m.status = Set(Status::InProgress.as_str().into());
     // Handling starts over: the next resolution is what counts (and is rated).
     m.handled_at = Set(None);
@@ -528,6 +531,8 @@ pub async fn reopen_by_citizen(
         now,
     )
     .await?;
+    crate::stats::rollup::apply_change(&txn, Some(&r), Some(&updated), state.config.city_tz)
+        .await?;
     txn.commit().await?;
     Ok(updated)
 }

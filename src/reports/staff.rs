@@ -343,6 +343,7 @@ pub async fn apply(
     .insert(&txn)
     .await?;
     crate::notifications::fan_out(&txn, &report, &event, now).await?;
+    crate::stats::rollup::apply_change(&txn, Some(&r), Some(&report), tz).await?;
     txn.commit().await?;
     Ok(report)
 }
@@ -496,6 +497,8 @@ pub async fn auto_close(state: &AppState) -> AppResult<usize> {
             )
             .await?;
             crate::notifications::fan_out(&txn, &report, &event, now).await?;
+            crate::stats::rollup::apply_change(&txn, Some(&r), Some(&report), state.config.city_tz)
+                .await?;
             closed += 1;
         }
         txn.commit().await?;

@@ -306,18 +306,19 @@ impl TestApp {
         Session::from_body(&res.body)
     }
 
-    /// Runs a query on the test database and returns the rows as JSON-ish values.
+    /// Runs a query that yields one number (a COUNT or SUM; NULL counts as 0).
     pub async fn count(&self, sql: &str) -> i64 {
+        // CAST: PostgreSQL sums BIGINTs into NUMERIC.
+        let sql = format!("SELECT CAST(({sql}) AS BIGINT)");
         let row = self
             .db
-            .query_one_raw(Statement::from_string(
-                self.db.get_database_backend(),
-                sql.to_owned(),
-            ))
+            .query_one_raw(Statement::from_string(self.db.get_database_backend(), sql))
             .await
             .expect("query")
             .expect("a row");
-        row.try_get_by_index::<i64>(0).expect("a count")
+        row.try_get_by_index::<Option<i64>>(0)
+            .expect("a number")
+            .unwrap_or(0)
     }
 }
 
@@ -596,6 +597,14 @@ impl TestApp {
             .await
             .expect("query")
             .expect("report exists")
+    }
+
+    /// The statistics rollup equals its recomputation from `reports`.
+    pub async fn assert_rollup_consistent(&self) {
+        let diffs = citizen_feedback::stats::check::check(&self.db, self.state.config.city_tz)
+            .await
+            .expect("check");
+        assert!(diffs.is_empty(), "rollup differs from reports: {diffs:#?}");
     }
 
     pub async fn exec(&self, sql: &str) {

@@ -1,0 +1,125 @@
+//! `stats check`: recompute the rollup from `reports` and compare.
+
+use chrono_tz::Tz;
+use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, QueryOrder};
+
+use super::rollup::{Contribution, Counters, Key, contributions};
+use crate::entities::{report_stats_monthly, report_stats_resolution, reports};
+use crate::error::AppResult;
+
+/// One difference between the rollup and the recomputation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Difference {
+    Counters {
+        key: Key,
+        rollup: Counters,
+        recomputed: Counters,
+    },
+    Resolution {
+        key: Key,
+        hours: i32,
+        rollup: i64,
+        recomputed: i64,
+    },
+}
+
+/// Every report's contributions, summed (paging through `reports`).
+pub async fn recompute<C: ConnectionTrait>(db: &C, tz: Tz) -> AppResult<Contribution> {
+    let mut total = Contribution::default();
+    let mut pages = reports::Entity::find()
+        .order_by_asc(reports::Column::Id)
+        .paginate(db, 5000);
+    while let Some(batch) = pages.fetch_and_next().await? {
+        for r in &batch {
+            total.merge(&contributions(r, tz));
+        }
+    }
+    total.counters.retain(|_, c| !c.is_zero());
+    total.resolution.retain(|_, n| *n != 0);
+    Ok(total)
+}
+
+/// What the rollup tables hold, in the same shape.
+pub async fn stored<C: ConnectionTrait>(db: &C) -> AppResult<Contribution> {
+    let mut out = Contribution::default();
+    for r in report_stats_monthly::Entity::find().all(db).await? {
+        let c = Counters {
+            received: r.received,
+            handled: r.handled,
+            handled_on_time: r.handled_on_time,
+            rejected: r.rejected,
+            duplicates: r.duplicates,
+            rating_sum: r.rating_sum,
+            rating_count: r.rating_count,
+            handled_in_month: r.handled_in_month,
+            due_count: r.due_count,
+            due_handled: r.due_handled,
+        };
+        if !c.is_zero() {
+            out.counters.insert(
+                Key {
+                    month: r.month,
+                    unit_id: r.unit_id,
+                    category_id: r.category_id,
+                    area_code: r.area_code,
+                },
+                c,
+            );
+        }
+    }
+    for r in report_stats_resolution::Entity::find().all(db).await? {
+        if r.count != 0 {
+            out.resolution.insert(
+                (
+                    Key {
+                        month: r.month,
+                        unit_id: r.unit_id,
+                        category_id: r.category_id,
+                        area_code: r.area_code,
+                    },
+                    r.hours,
+                ),
+                r.count,
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// All differences (empty when the rollup is right).
+pub async fn check<C: ConnectionTrait>(db: &C, tz: Tz) -> AppResult<Vec<Difference>> {
+    let want = recompute(db, tz).await?;
+    let have = stored(db).await?;
+    let mut diffs = Vec::new();
+    let keys: std::collections::BTreeSet<&Key> =
+        want.counters.keys().chain(have.counters.keys()).collect();
+    for k in keys {
+        let a = have.counters.get(k).copied().unwrap_or_default();
+        let b = want.counters.get(k).copied().unwrap_or_default();
+        if a != b {
+            diffs.push(Difference::Counters {
+                key: k.clone(),
+                rollup: a,
+                recomputed: b,
+            });
+        }
+    }
+    let keys: std::collections::BTreeSet<&(Key, i32)> = want
+        .resolution
+        .keys()
+        .chain(have.resolution.keys())
+        .collect();
+    for k in keys {
+        let a = have.resolution.get(k).copied().unwrap_or_default();
+        let b = want.resolution.get(k).copied().unwrap_or_default();
+        if a != b {
+            diffs.push(Difference::Resolution {
+                key: k.0.clone(),
+                hours: k.1,
+                rollup: a,
+                recomputed: b,
+            });
+        }
+    }
+    Ok(diffs)
+}

@@ -1,0 +1,283 @@
+//! The statistics rollup, defined by one pure function: what a report
+//! contributes to the monthly counters ([`contributions`]). The rollup table
+//! is the sum of every report's contributions; each transaction that changes
+//! a report applies the difference between its contributions before and after
+//! ([`apply_change`]), and `stats check` recomputes the sum from `reports`.
+//! Both agree by construction, as long as every write goes through here.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
+use sea_orm::{ConnectionTrait, DbErr};
+use uuid::Uuid;
+
+use crate::entities::reports;
+use crate::reports::lifecycle::Status;
+use crate::reports::service::local_month;
+
+/// The rollup key: local month, unit (nil: none), category, area ("": none).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key {
+    pub month: i32,
+    pub unit_id: Uuid,
+    pub category_id: Uuid,
+    pub area_code: String,
+}
+
+/// The counters of one key. Signed so a difference is a counter too.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub received: i64,
+    pub handled: i64,
+    pub handled_on_time: i64,
+    pub rejected: i64,
+    pub duplicates: i64,
+    pub rating_sum: i64,
+    pub rating_count: i64,
+    pub handled_in_month: i64,
+    pub due_count: i64,
+    pub due_handled: i64,
+}
+
+impl Counters {
+    pub fn add(&mut self, o: &Counters, sign: i64) {
+        self.received += sign * o.received;
+        self.handled += sign * o.handled;
+        self.handled_on_time += sign * o.handled_on_time;
+        self.rejected += sign * o.rejected;
+        self.duplicates += sign * o.duplicates;
+        self.rating_sum += sign * o.rating_sum;
+        self.rating_count += sign * o.rating_count;
+        self.handled_in_month += sign * o.handled_in_month;
+        self.due_count += sign * o.due_count;
+        self.due_handled += sign * o.due_handled;
+    }
+
+    pub fn is_zero(&self) -> bool {
+        *self == Counters::default()
+    }
+}
+
+/// What one report adds to the rollup: counters per key, and resolution
+/// hours per (key, hours).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Contribution {
+    pub counters: BTreeMap<Key, Counters>,
+    pub resolution: BTreeMap<(Key, i32), i64>,
+}
+
+impl Contribution {
+    fn at(&mut self, key: Key) -> &mut Counters {
+        self.counters.entry(key).or_default()
+    }
+
+    /// `self - other`, without zero entries.
+    pub fn minus(&self, other: &Contribution) -> Contribution {
+        let mut out = self.clone();
+        for (k, c) in &other.counters {
+            out.counters.entry(k.clone()).or_default().add(c, -1);
+        }
+        for (k, n) in &other.resolution {
+            *out.resolution.entry(k.clone()).or_default() -= n;
+        }
+        out.counters.retain(|_, c| !c.is_zero());
+        out.resolution.retain(|_, n| *n != 0);
+        out
+    }
+
+    pub fn merge(&mut self, other: &Contribution) {
+        for (k, c) in &other.counters {
+            self.counters.entry(k.clone()).or_default().add(c, 1);
+        }
+        for (k, n) in &other.resolution {
+            *self.resolution.entry(k.clone()).or_default() += n;
+        }
+    }
+}
+
+/// Whole hours from filing to handling, as the histogram counts them.
+pub fn resolution_hours(created: DateTime<Utc>, handled: DateTime<Utc>) -> i32 {
+    i32::try_from((handled - created).num_hours().max(0)).unwrap_or(i32::MAX)
+}
+
+/// The statistics definitions of `domain.md`, for one report:
+/// - received: filed in the month, unless marked duplicate (then `duplicates`);
+/// - handled, handled_on_time, rejected, rating: of the month's received, as of now;
+/// - handled_in_month: by the month it was handled;
+/// - due_count / due_handled: what the overdue backlog at each month's end is
+///   computed from (see `figures`).
+pub fn contributions(r: &reports::Model, tz: Tz) -> Contribution {
+    let mut c = Contribution::default();
+    let key = |month: i32| Key {
+        month,
+        unit_id: r.unit_id.unwrap_or(Uuid::nil()),
+        category_id: r.category_id,
+        area_code: r.area_code.clone().unwrap_or_default(),
+    };
+    let status = Status::parse(&r.status);
+    if status == Some(Status::Duplicate) {
+        c.at(key(r.received_month)).duplicates = 1;
+        return c;
+    }
+    let base = c.at(key(r.received_month));
+    base.received = 1;
+    let handled_month = r.handled_at.map(|t| local_month(t, tz));
+    if let Some(handled_at) = r.handled_at {
+        base.handled = 1;
+        if r.due_at.is_none_or(|d| handled_at <= d) {
+            base.handled_on_time = 1;
+        }
+        if status == Some(Status::Rejected) {
+            base.rejected = 1;
+        }
+    }
+    if let Some(rating) = r.rating {
+        base.rating_sum = i64::from(rating);
+        base.rating_count = 1;
+    }
+    if let (Some(hm), Some(handled_at)) = (handled_month, r.handled_at) {
+        c.at(key(hm)).handled_in_month += 1;
+        *c.resolution
+            .entry((key(hm), resolution_hours(r.created_at, handled_at)))
+            .or_default() += 1;
+    }
+    if let Some(due) = r.due_at {
+        let dm = local_month(due, tz);
+        c.at(key(dm)).due_count += 1;
+        if let Some(hm) = handled_month {
+            c.at(key(dm.max(hm))).due_handled += 1;
+        }
+    }
+    c
+}
+
+/// Applies `after - before` to the rollup tables (inside the caller's
+/// transaction).
+pub async fn apply_change<C: ConnectionTrait>(
+    db: &C,
+    before: Option<&reports::Model>,
+    after: Option<&reports::Model>,
+    tz: Tz,
+) -> Result<(), DbErr> {
+    let b = before.map(|r| contributions(r, tz)).unwrap_or_default();
+    let a = after.map(|r| contributions(r, tz)).unwrap_or_default();
+    apply(db, &a.minus(&b)).await
+}
+
+/// Adds a contribution (possibly negative) to the rollup tables.
+pub async fn apply<C: ConnectionTrait>(db: &C, delta: &Contribution) -> Result<(), DbErr> {
+    use sea_orm::sea_query::ExprTrait;
+    #[derive(sea_orm::DeriveIden, Clone, Copy)]
+    enum S {
+        #[sea_orm(iden = "report_stats_monthly")]
+        Table,
+        Month,
+        UnitId,
+        CategoryId,
+        AreaCode,
+        Received,
+        Handled,
+        HandledOnTime,
+        Rejected,
+        Duplicates,
+        RatingSum,
+        RatingCount,
+        HandledInMonth,
+        DueCount,
+        DueHandled,
+    }
+    #[derive(sea_orm::DeriveIden, Clone, Copy)]
+    enum R {
+        #[sea_orm(iden = "report_stats_resolution")]
+        Table,
+        Month,
+        UnitId,
+        CategoryId,
+        AreaCode,
+        Hours,
+        Count,
+    }
+    let counters = [
+        S::Received,
+        S::Handled,
+        S::HandledOnTime,
+        S::Rejected,
+        S::Duplicates,
+        S::RatingSum,
+        S::RatingCount,
+        S::HandledInMonth,
+        S::DueCount,
+        S::DueHandled,
+    ];
+    let backend = db.get_database_backend();
+    for (k, c) in &delta.counters {
+        let values = [
+            c.received,
+            c.handled,
+            c.handled_on_time,
+            c.rejected,
+            c.duplicates,
+            c.rating_sum,
+            c.rating_count,
+            c.handled_in_month,
+            c.due_count,
+            c.due_handled,
+        ];
+        let mut on = OnConflict::columns([S::Month, S::UnitId, S::CategoryId, S::AreaCode]);
+        for col in counters {
+            let name = sea_orm::sea_query::Iden::to_string(&col);
+            on.value(
+                col,
+                Expr::col((S::Table, Alias::new(name.clone())))
+                    .add(Expr::col((Alias::new("excluded"), Alias::new(name)))),
+            );
+        }
+        let mut insert = Query::insert();
+        let mut columns = vec![S::Month, S::UnitId, S::CategoryId, S::AreaCode];
+        columns.extend(counters);
+        insert.into_table(S::Table).columns(columns);
+        let mut row: Vec<Expr> = vec![
+            k.month.into(),
+            k.unit_id.into(),
+            k.category_id.into(),
+            k.area_code.clone().into(),
+        ];
+        row.extend(values.iter().map(|v| Expr::val(*v)));
+        insert.values_panic(row).on_conflict(on.to_owned());
+        db.execute_raw(backend.build(&insert)).await?;
+    }
+    for ((k, hours), n) in &delta.resolution {
+        let insert = Query::insert()
+            .into_table(R::Table)
+            .columns([
+                R::Month,
+                R::UnitId,
+                R::CategoryId,
+                R::AreaCode,
+                R::Hours,
+                R::Count,
+            ])
+            .values_panic([
+                k.month.into(),
+                k.unit_id.into(),
+                k.category_id.into(),
+                k.area_code.clone().into(),
+                (*hours).into(),
+                (*n).into(),
+            ])
+            .on_conflict(
+                OnConflict::columns([R::Month, R::UnitId, R::CategoryId, R::AreaCode, R::Hours])
+                    .value(
+                        R::Count,
+                        Expr::col((R::Table, R::Count))
+                            .add(Expr::col((Alias::new("excluded"), R::Count))),
+                    )
+                    .to_owned(),
+            )
+            .to_owned();
+        db.execute_raw(backend.build(&insert)).await?;
+    }
+    Ok(())
+}
