@@ -47,6 +47,9 @@ enum Command {
         #[arg(long, default_value_t = 2025)]
         seed: u64,
     },
+    /// Monthly statistics.
+    #[command(subcommand)]
+    Stats(StatsCommand),
     /// Create an administrator account.
     CreateAdmin {
         #[arg(long, required_unless_present = "phone")]
@@ -57,6 +60,29 @@ enum Command {
         password: String,
         #[arg(long, default_value = "Administrator")]
         full_name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum StatsCommand {
+    /// Write a month's figures to standard output (the frozen snapshot for a closed month).
+    Export {
+        #[arg(long)]
+        month: String,
+        #[arg(long, default_value = "csv", value_parser = ["csv", "xlsx", "json"])]
+        format: String,
+        #[arg(long, default_value = "none", value_parser = ["none", "unit", "category", "area"])]
+        group_by: String,
+        /// Column headers in English instead of Vietnamese.
+        #[arg(long)]
+        english: bool,
+    },
+    /// Recompute every figure from the reports; exit 1 on any difference.
+    Check,
+    /// Freeze a month's figures (as POST /stats/months/{month}/close).
+    Close {
+        #[arg(long)]
+        month: String,
     },
 }
 
@@ -223,6 +249,62 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Openapi => {
             println!("{}", http::openapi().to_pretty_json()?);
+        }
+        Command::Stats(cmd) => {
+            use citizen_feedback::stats::{check, export, figures, queries::GroupBy, routes};
+            let tz = config.city_tz;
+            let storage = Storage::from_config(&config.media_dir)?;
+            let state = AppState::new(config, db, Clock::system(), storage);
+            match cmd {
+                StatsCommand::Check => {
+                    let diffs = check::check(&state.db, tz)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    if diffs.is_empty() {
+                        println!("stats check: every figure agrees with the reports");
+                    } else {
+                        for d in &diffs {
+                            eprintln!("{d:?}");
+                        }
+                        anyhow::bail!(
+                            "stats check: {} difference(s) between the rollup and the reports",
+                            diffs.len()
+                        );
+                    }
+                }
+                StatsCommand::Close { month } => {
+                    let m = figures::parse_month(&month)
+                        .ok_or_else(|| anyhow::anyhow!("--month: expected YYYY-MM"))?;
+                    routes::close(&state, m, None)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("closed {month}");
+                }
+                StatsCommand::Export {
+                    month,
+                    format,
+                    group_by,
+                    english,
+                } => {
+                    let m = figures::parse_month(&month)
+                        .ok_or_else(|| anyhow::anyhow!("--month: expected YYYY-MM"))?;
+                    let group = GroupBy::parse(&group_by).unwrap_or(GroupBy::None);
+                    let locale = if english { Locale::En } else { Locale::Vi };
+                    let (body, _) = citizen_feedback::i18n::scope(
+                        locale,
+                        routes::month_figures(&state, None, m, group, false),
+                    )
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let bytes = match format.as_str() {
+                        "json" => serde_json::to_vec_pretty(&body)?,
+                        "xlsx" => export::xlsx(&body, locale)?,
+                        _ => export::csv(&body, locale)?,
+                    };
+                    use std::io::Write as _;
+                    std::io::stdout().write_all(&bytes)?;
+                }
+            }
         }
     }
     Ok(())

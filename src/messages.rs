@@ -90,6 +90,12 @@ pub enum Msg {
     InvalidSort,
     InvalidAssignee,
     InvalidDate,
+    InvalidMonth,
+    InvalidMonthRange,
+    InvalidGroupBy,
+    InvalidFormat,
+    MonthNotOver,
+    MonthClosed,
 }
 
 impl Msg {
@@ -196,6 +202,12 @@ impl Msg {
             InvalidSort => "sort phải là created_at, -created_at hoặc due_at.".into(),
             InvalidAssignee => "assignee phải là 'me' hoặc một id.".into(),
             InvalidDate => "Ngày phải dạng YYYY-MM-DD hoặc RFC 3339.".into(),
+            InvalidMonth => "Tháng phải dạng YYYY-MM.".into(),
+            InvalidMonthRange => "Khoảng tháng không hợp lệ (từ ≤ đến, tối đa 120 tháng).".into(),
+            InvalidGroupBy => "group_by phải là none, unit, category hoặc area.".into(),
+            InvalidFormat => "format phải là csv, xlsx hoặc json.".into(),
+            MonthNotOver => "Chỉ chốt được tháng đã kết thúc.".into(),
+            MonthClosed => "Tháng này đã được chốt số liệu.".into(),
         }
     }
 
@@ -288,6 +300,12 @@ impl Msg {
             InvalidSort => "sort must be created_at, -created_at or due_at.".into(),
             InvalidAssignee => "assignee must be 'me' or an id.".into(),
             InvalidDate => "A date must be YYYY-MM-DD or RFC 3339.".into(),
+            InvalidMonth => "A month must be YYYY-MM.".into(),
+            InvalidMonthRange => "Invalid month range (from ≤ to, at most 120 months).".into(),
+            InvalidGroupBy => "group_by must be none, unit, category or area.".into(),
+            InvalidFormat => "format must be csv, xlsx or json.".into(),
+            MonthNotOver => "Only a month that is over can be closed.".into(),
+            MonthClosed => "This month is already closed.".into(),
         }
     }
 }

@@ -45,6 +45,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
                 .merge(crate::reports::staff_routes::router())
                 .merge(crate::notifications::routes::router())
                 .merge(crate::calendar::routes::router())
+                .merge(crate::stats::routes::router())
                 .merge(crate::media::routes::router()),
         )
         .merge(ops::router())

@@ -20,6 +20,7 @@ use crate::error::{FieldErrorBody, ProblemBody};
         (name = "reports", description = "Filing reports, the citizen's view, media, the public map"),
         (name = "staff", description = "The triage queue and staff actions"),
         (name = "notifications", description = "The caller's inbox"),
+        (name = "statistics", description = "Monthly figures, rankings, monthly close, exports"),
         (name = "reference", description = "Categories and the unit tree"),
         (name = "admin", description = "Units, categories, routing rules, staff accounts, API clients"),
         (name = "operations", description = "Health, readiness and metrics"),

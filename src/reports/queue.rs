@@ -1,7 +1,8 @@
 //! The staff triage queue: a scoped select (it cannot forget the scope),
 //! filters, sorts and keyset pages.
 //!
-//! Query plans relied on (PostgreSQL):
+//! Query plans relied on (PostgreSQL; measured at a million reports in
+//! `docs/query-plans.md`):
 //! - default sort (`-created_at`) within a unit subtree and statuses:
 //!   `idx_reports_unit_status (unit_id, status, created_at)`;
 //! - `overdue=true` / `sort=due_at`: `idx_reports_status_due (status, due_at)`;

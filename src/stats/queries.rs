@@ -1,0 +1,213 @@
+//! Reading the rollup: sums grouped by month and by the chosen dimension,
+//! computed by the database from the rollup (never from `reports`).
+
+use std::collections::{BTreeMap, HashMap};
+
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
+use sea_orm::{ConnectionTrait, QueryResult};
+use uuid::Uuid;
+
+use super::rollup::Counters;
+use crate::error::AppResult;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    None,
+    Unit,
+    Category,
+    Area,
+}
+
+impl GroupBy {
+    pub fn parse(s: &str) -> Option<GroupBy> {
+        match s {
+            "none" => Some(GroupBy::None),
+            "unit" => Some(GroupBy::Unit),
+            "category" => Some(GroupBy::Category),
+            "area" => Some(GroupBy::Area),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::None => "none",
+            GroupBy::Unit => "unit",
+            GroupBy::Category => "category",
+            GroupBy::Area => "area",
+        }
+    }
+
+    fn column(self) -> Option<&'static str> {
+        match self {
+            GroupBy::None => None,
+            GroupBy::Unit => Some("unit_id"),
+            GroupBy::Category => Some("category_id"),
+            GroupBy::Area => Some("area_code"),
+        }
+    }
+}
+
+/// Which reports count: a unit subtree, a category, an area.
+#[derive(Debug, Clone, Default)]
+pub struct StatsFilter {
+    pub units: Option<Vec<Uuid>>,
+    pub category: Option<Uuid>,
+    pub area: Option<String>,
+}
+
+/// The value of the grouping column of a row.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum GroupKey {
+    All,
+    Id(Uuid),
+    Area(String),
+}
+
+const COUNTERS: [&str; 10] = [
+    "received",
+    "handled",
+    "handled_on_time",
+    "rejected",
+    "duplicates",
+    "rating_sum",
+    "rating_count",
+    "handled_in_month",
+    "due_count",
+    "due_handled",
+];
+
+fn filtered(table: &str, f: &StatsFilter) -> SelectStatement {
+    let mut q = Query::select();
+    q.from(Alias::new(table));
+    if let Some(units) = &f.units {
+        q.and_where(Expr::col(Alias::new("unit_id")).is_in(units.clone()));
+    }
+    if let Some(c) = f.category {
+        q.and_where(Expr::col(Alias::new("category_id")).eq(c));
+    }
+    if let Some(a) = &f.area {
+        q.and_where(Expr::col(Alias::new("area_code")).eq(a.clone()));
+    }
+    q
+}
+
+fn sum(col: &str) -> Expr {
+    // PostgreSQL sums BIGINT into NUMERIC: bring it back to BIGINT.
+    Expr::expr(Func::sum(Expr::col(Alias::new(col)))).cast_as(Alias::new("BIGINT"))
+}
+
+fn group_key(row: &QueryResult, group: GroupBy) -> AppResult<GroupKey> {
+    Ok(match group {
+        GroupBy::None => GroupKey::All,
+        GroupBy::Unit | GroupBy::Category => GroupKey::Id(row.try_get::<Uuid>("", "g")?),
+        GroupBy::Area => GroupKey::Area(row.try_get::<String>("", "g")?),
+    })
+}
+
+pub type CounterSeries = BTreeMap<GroupKey, BTreeMap<i32, Counters>>;
+pub type HistSeries = BTreeMap<GroupKey, BTreeMap<i32, BTreeMap<i32, i64>>>;
+
+/// Counter sums by group and month, for every month up to `to`.
+pub async fn counters<C: ConnectionTrait>(
+    db: &C,
+    f: &StatsFilter,
+    group: GroupBy,
+    to: i32,
+) -> AppResult<CounterSeries> {
+    let mut q = filtered("report_stats_monthly", f);
+    q.column(Alias::new("month"));
+    if let Some(col) = group.column() {
+        q.expr_as(Expr::col(Alias::new(col)), Alias::new("g"));
+        q.group_by_col(Alias::new(col));
+    }
+    for c in COUNTERS {
+        q.expr_as(sum(c), Alias::new(c));
+    }
+    q.and_where(Expr::col(Alias::new("month")).lte(to));
+    q.group_by_col(Alias::new("month"));
+    let backend = db.get_database_backend();
+    let rows = db.query_all_raw(backend.build(&q)).await?;
+    let mut out = CounterSeries::new();
+    for row in rows {
+        let month: i32 = row.try_get("", "month")?;
+        let g = group_key(&row, group)?;
+        let get = |c: &str| row.try_get::<Option<i64>>("", c).map(|v| v.unwrap_or(0));
+        let counters = Counters {
+            received: get("received")?,
+            handled: get("handled")?,
+            handled_on_time: get("handled_on_time")?,
+            rejected: get("rejected")?,
+            duplicates: get("duplicates")?,
+            rating_sum: get("rating_sum")?,
+            rating_count: get("rating_count")?,
+            handled_in_month: get("handled_in_month")?,
+            due_count: get("due_count")?,
+            due_handled: get("due_handled")?,
+        };
+        out.entry(g)
+            .or_default()
+            .entry(month)
+            .or_default()
+            .add(&counters, 1);
+    }
+    Ok(out)
+}
+
+/// Resolution-hour histograms by group and month, for `from..=to`.
+pub async fn histograms<C: ConnectionTrait>(
+    db: &C,
+    f: &StatsFilter,
+    group: GroupBy,
+    from: i32,
+    to: i32,
+) -> AppResult<HistSeries> {
+    let mut q = filtered("report_stats_resolution", f);
+    q.column(Alias::new("month")).column(Alias::new("hours"));
+    if let Some(col) = group.column() {
+        q.expr_as(Expr::col(Alias::new(col)), Alias::new("g"));
+        q.group_by_col(Alias::new(col));
+    }
+    q.expr_as(sum("count"), Alias::new("n"));
+    q.and_where(Expr::col(Alias::new("month")).between(from, to));
+    q.group_by_col(Alias::new("month"))
+        .group_by_col(Alias::new("hours"));
+    let backend = db.get_database_backend();
+    let rows = db.query_all_raw(backend.build(&q)).await?;
+    let mut out = HistSeries::new();
+    for row in rows {
+        let month: i32 = row.try_get("", "month")?;
+        let hours: i32 = row.try_get("", "hours")?;
+        let n: i64 = row.try_get::<Option<i64>>("", "n")?.unwrap_or(0);
+        let g = group_key(&row, group)?;
+        *out.entry(g)
+            .or_default()
+            .entry(month)
+            .or_default()
+            .entry(hours)
+            .or_default() += n;
+    }
+    Ok(out)
+}
+
+/// Folds unit-level series into the given output units (each with its
+/// subtree): `owner` maps every unit id to the output unit it rolls up into.
+pub fn roll_up_units<T: Clone>(
+    series: BTreeMap<GroupKey, BTreeMap<i32, T>>,
+    owner: &HashMap<Uuid, Uuid>,
+    add: impl Fn(&mut T, &T),
+    zero: impl Fn() -> T,
+) -> BTreeMap<GroupKey, BTreeMap<i32, T>> {
+    let mut out: BTreeMap<GroupKey, BTreeMap<i32, T>> = BTreeMap::new();
+    for (g, months) in series {
+        let GroupKey::Id(unit) = g else { continue };
+        let Some(target) = owner.get(&unit) else {
+            continue;
+        };
+        let dest = out.entry(GroupKey::Id(*target)).or_default();
+        for (m, v) in months {
+            add(dest.entry(m).or_insert_with(&zero), &v);
+        }
+    }
+    out
+}

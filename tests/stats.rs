@@ -1,0 +1,441 @@
+//! Statistics: the monthly figures, months in the city's time zone, grouping,
+//! ranking, monthly close, exports, the chart, and `stats check`.
+
+mod common;
+
+use citizen_feedback::auth::Role;
+use common::{PASSWORD, TestApp, at, id_of};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+async fn act(app: &TestApp, token: &str, id: Uuid, body: Value) -> common::Resp {
+    let r = app
+        .post(&format!("/api/v1/staff/reports/{id}/actions"))
+        .token(token)
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r
+}
+
+struct World {
+    ward: Uuid,
+    b1: Uuid,
+}
+
+/// March: B1 (resolved on time in March), B2 (rejected in April).
+/// April: A1 (resolved late in May), A2 (a duplicate of A1).
+/// The month boundary is midnight in Hanoi, not in UTC.
+async fn world(app: &TestApp) -> World {
+    let city = app.city().await;
+    app.user_with_role(Role::Coordinator, "coord@hanoi.gov.vn", Some(city.root))
+        .await;
+    app.user_with_role(Role::Officer, "officer@hanoi.gov.vn", Some(city.ward))
+        .await;
+    app.register("0912345678").await;
+    let login = |who: &'static str| async move { app.login(who, PASSWORD).await.access };
+
+    // 2025-03-10 09:00 local.
+    app.clock.set(at("2025-03-10T02:00:00Z"));
+    let citizen = login("0912345678").await;
+    let b1 = id_of(&app.file(&citizen, &TestApp::report_body(city.lights)).await);
+    let b2 = id_of(&app.file(&citizen, &TestApp::report_body(city.lights)).await);
+    let coord = login("coord@hanoi.gov.vn").await;
+    let officer = login("officer@hanoi.gov.vn").await;
+    act(app, &coord, b1, json!({"action": "accept"})).await;
+    act(
+        app,
+        &officer,
+        b1,
+        json!({"action": "resolve", "public_message": "Đã sửa"}),
+    )
+    .await;
+
+    // 2025-03-31 17:30 UTC = 2025-04-01 00:30 in Hanoi: April.
+    app.clock.set(at("2025-03-31T17:30:00Z"));
+    let citizen = login("0912345678").await;
+    let coord = login("coord@hanoi.gov.vn").await;
+    act(
+        app,
+        &coord,
+        b2,
+        json!({"action": "reject", "public_message": "Không thuộc thẩm quyền"}),
+    )
+    .await;
+    let a1 = id_of(&app.file(&citizen, &TestApp::report_body(city.lights)).await);
+    let a2 = id_of(&app.file(&citizen, &TestApp::report_body(city.lights)).await);
+    act(app, &coord, a1, json!({"action": "accept"})).await;
+    act(
+        app,
+        &coord,
+        a2,
+        json!({"action": "mark_duplicate", "duplicate_of": a1}),
+    )
+    .await;
+
+    // 2025-05-20: A1 resolved, long after its deadline.
+    app.clock.set(at("2025-05-20T03:00:00Z"));
+    let officer = login("officer@hanoi.gov.vn").await;
+    act(
+        app,
+        &officer,
+        a1,
+        json!({"action": "resolve", "public_message": "Đã sửa"}),
+    )
+    .await;
+    app.clock.set(at("2025-06-10T03:00:00Z"));
+    World {
+        ward: city.ward,
+        b1,
+    }
+}
+
+fn month<'a>(body: &'a Value, series: usize, m: &str) -> &'a Value {
+    body["series"][series]["months"]
+        .as_array()
+        .and_then(|ms| ms.iter().find(|x| x["month"] == m))
+        .unwrap_or(&Value::Null)
+}
+
+#[tokio::test]
+async fn monthly_figures_follow_the_definitions() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let coord = app.login("coord@hanoi.gov.vn", PASSWORD).await.access;
+    let res = app
+        .get("/api/v1/stats/monthly?from=2025-03&to=2025-05")
+        .token(&coord)
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.body["series"].as_array().map(Vec::len), Some(1));
+    let mar = month(&res.body, 0, "2025-03");
+    assert_eq!(mar["received"], 2);
+    assert_eq!(mar["handled"], 2, "as of now: B1 resolved, B2 rejected");
+    assert_eq!(mar["handled_in_month"], 1);
+    assert_eq!(mar["rejected"], 1);
+    assert_eq!(mar["cohort_rate"], 1.0);
+    assert_eq!(
+        mar["cumulative_rate"], 0.5,
+        "by the end of March only B1 was handled"
+    );
+    assert_eq!(mar["on_time_rate"], 1.0);
+    assert_eq!(mar["open_at_end"], 1);
+    let apr = month(&res.body, 0, "2025-04");
+    assert_eq!(apr["received"], 1, "the duplicate is not received");
+    assert_eq!(apr["duplicates"], 1);
+    assert_eq!(apr["handled_in_month"], 1);
+    assert_eq!(apr["cumulative_rate"], 0.6667);
+    assert_eq!(apr["on_time_rate"], 0.0, "A1 was handled late");
+    assert_eq!(apr["open_at_end"], 1);
+    assert_eq!(
+        apr["overdue_at_end"], 1,
+        "A1 was past its deadline at the end of April"
+    );
+    let may = month(&res.body, 0, "2025-05");
+    assert_eq!(may["received"], 0);
+    assert_eq!(may["cohort_rate"], Value::Null);
+    assert_eq!(may["cumulative_rate"], 1.0);
+    assert_eq!(
+        (may["open_at_end"].as_i64(), may["overdue_at_end"].as_i64()),
+        (Some(0), Some(0))
+    );
+    assert!(
+        may["median_resolution_hours"]
+            .as_i64()
+            .is_some_and(|h| h > 24 * 40)
+    );
+
+    let summary = app
+        .get("/api/v1/stats/summary?from=2025-03&to=2025-05")
+        .token(&coord)
+        .send()
+        .await;
+    assert_eq!(summary.body["received"], 3, "{}", summary.body);
+    assert_eq!(summary.body["handled_rate"], 1.0);
+    assert_eq!(summary.body["cumulative_rate"], 1.0);
+
+    let by_cat = app
+        .get("/api/v1/stats/monthly?from=2025-03&to=2025-04&group_by=category")
+        .token(&coord)
+        .lang("en")
+        .send()
+        .await;
+    assert_eq!(by_cat.body["series"][0]["name"], "Street lights");
+    let by_unit = app
+        .get("/api/v1/stats/monthly?from=2025-03&to=2025-04&group_by=unit")
+        .token(&coord)
+        .send()
+        .await;
+    let names: Vec<&str> = by_unit.body["series"]
+        .as_array()
+        .expect("s")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Phường Hoàn Kiếm"]);
+    assert_eq!(month(&by_unit.body, 0, "2025-03")["received"], 2);
+    let one_ward = app
+        .get(&format!(
+            "/api/v1/stats/monthly?from=2025-03&to=2025-03&unit={}",
+            w.ward
+        ))
+        .token(&coord)
+        .send()
+        .await;
+    assert_eq!(month(&one_ward.body, 0, "2025-03")["received"], 2);
+    let by_area = app
+        .get("/api/v1/stats/monthly?from=2025-03&to=2025-03&group_by=area")
+        .token(&coord)
+        .send()
+        .await;
+    assert_eq!(by_area.body["series"][0]["key"], "00070");
+
+    // Bad input, and who may read.
+    let bad = app
+        .get("/api/v1/stats/monthly?from=2025-13&group_by=ward")
+        .token(&coord)
+        .send()
+        .await;
+    bad.assert_problem(422, "validation-error");
+    let officer = app.login("officer@hanoi.gov.vn", PASSWORD).await.access;
+    app.get("/api/v1/stats/monthly")
+        .token(&officer)
+        .send()
+        .await
+        .assert_problem(403, "forbidden");
+    app.get("/api/v1/stats/monthly")
+        .send()
+        .await
+        .assert_problem(401, "unauthorized");
+    app.assert_rollup_consistent().await;
+}
+
+#[tokio::test]
+async fn ranking_is_public() {
+    let app = TestApp::spawn().await;
+    world(&app).await;
+    let res = app.get("/api/v1/stats/ranking?month=2025-03").send().await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.body["items"][0]["rank"], 1);
+    assert_eq!(res.body["items"][0]["unit"]["code"], "HN-HOANKIEM");
+    assert_eq!(res.body["items"][0]["handled_rate"], 1.0);
+    assert_eq!(res.body["items"][0]["received"], 2);
+    app.get("/api/v1/stats/ranking?month=march")
+        .send()
+        .await
+        .assert_problem(422, "validation-error");
+}
+
+#[tokio::test]
+async fn a_closed_month_exports_its_snapshot_while_live_figures_move() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let admin = app.admin().await.access;
+    let coord = app.login("coord@hanoi.gov.vn", PASSWORD).await.access;
+    let res = app
+        .post("/api/v1/stats/months/2025-03/close")
+        .token(&admin)
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    app.post("/api/v1/stats/months/2025-03/close")
+        .token(&admin)
+        .send()
+        .await
+        .assert_problem(409, "conflict");
+    app.post("/api/v1/stats/months/2025-06/close")
+        .token(&admin)
+        .send()
+        .await
+        .assert_problem(409, "conflict");
+    app.post("/api/v1/stats/months/2025-03/close")
+        .token(&coord)
+        .send()
+        .await
+        .assert_problem(403, "forbidden");
+
+    // A report of March is reopened in June.
+    act(
+        &app,
+        &coord,
+        w.b1,
+        json!({"action": "reopen", "reason": "Đèn lại hỏng"}),
+    )
+    .await;
+    let live = app
+        .get("/api/v1/stats/monthly?from=2025-03&to=2025-03")
+        .token(&coord)
+        .send()
+        .await;
+    assert_eq!(
+        month(&live.body, 0, "2025-03")["handled"],
+        1,
+        "live figures move"
+    );
+
+    let export = app
+        .client
+        .get(app.url("/api/v1/stats/monthly/export?month=2025-03&format=json"))
+        .bearer_auth(&coord)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(export.headers()["x-stats-snapshot"], "closed");
+    let body: Value = export.json().await.expect("json");
+    assert_eq!(
+        month(&body, 0, "2025-03")["handled"],
+        2,
+        "the published figure does not move"
+    );
+    let export = app
+        .get("/api/v1/stats/monthly/export?month=2025-03&format=json&live=true")
+        .token(&coord)
+        .send()
+        .await;
+    assert_eq!(month(&export.body, 0, "2025-03")["handled"], 1);
+    app.assert_rollup_consistent().await;
+}
+
+#[tokio::test]
+async fn exports_excel_can_open() {
+    let app = TestApp::spawn().await;
+    world(&app).await;
+    let coord = app.login("coord@hanoi.gov.vn", PASSWORD).await.access;
+    let get = |q: &'static str, lang: &'static str| {
+        let app = &app;
+        let coord = coord.clone();
+        async move {
+            app.client
+                .get(app.url(&format!("/api/v1/stats/monthly/export?{q}")))
+                .bearer_auth(coord)
+                .header("accept-language", lang)
+                .send()
+                .await
+                .expect("get")
+        }
+    };
+    let csv = get("month=2025-03&format=csv&group_by=category", "vi").await;
+    assert_eq!(csv.status(), 200);
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/csv")
+    );
+    let disposition = csv.headers()["content-disposition"]
+        .to_str()
+        .unwrap_or("")
+        .to_owned();
+    assert!(
+        disposition.starts_with("attachment") && disposition.contains("2025-03"),
+        "{disposition}"
+    );
+    let bytes = csv.bytes().await.expect("bytes");
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "a byte-order mark for Excel");
+    let text = String::from_utf8(bytes[3..].to_vec()).expect("utf-8");
+    let mut lines = text.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap_or("")
+            .starts_with("Tháng,Nhóm,Tiếp nhận,Đã xử lý"),
+        "{text}"
+    );
+    let row = lines.next().unwrap_or("");
+    assert!(row.starts_with("2025-03,Điện chiếu sáng,2,2,1,"), "{row}");
+    assert!(row.contains("100.00%"), "{row}");
+    let en = get("month=2025-03&format=csv", "en")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        en.trim_start_matches('\u{feff}')
+            .starts_with("Month,Group,Received,Handled"),
+        "{en}"
+    );
+
+    let xlsx = get("month=2025-03&format=xlsx", "vi").await;
+    assert_eq!(
+        xlsx.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert!(
+        xlsx.headers()["content-disposition"]
+            .to_str()
+            .unwrap_or("")
+            .contains(".xlsx")
+    );
+    let bytes = xlsx.bytes().await.expect("bytes");
+    assert_eq!(&bytes[..2], b"PK", "an XLSX is a zip");
+
+    let res = app
+        .get("/api/v1/stats/monthly/export?format=pdf")
+        .token(&coord)
+        .send()
+        .await;
+    res.assert_problem(422, "validation-error");
+    let mut f = res.error_fields();
+    f.sort();
+    assert_eq!(f, ["format", "month"]);
+
+    let chart = app
+        .client
+        .get(app.url("/api/v1/stats/monthly/chart.svg?from=2025-03&to=2025-06"))
+        .bearer_auth(&coord)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(chart.headers()["content-type"], "image/svg+xml");
+    let svg = chart.text().await.expect("svg");
+    assert!(
+        svg.starts_with("<svg") && svg.contains("Tỷ lệ xử lý lũy kế") && svg.contains("2025-04"),
+        "{svg}"
+    );
+    assert!(svg.contains("<path d=\"M"), "{svg}");
+}
+
+#[tokio::test]
+async fn stats_check_and_export_from_the_command_line() {
+    let app = TestApp::spawn().await;
+    world(&app).await;
+    let bin = || {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_citizen-feedback"));
+        c.env("DATABASE_URL", &app.database_url)
+            .env("MEDIA_DIR", app.media_dir.path())
+            .env_remove("APP_ENVIRONMENT");
+        c
+    };
+    let out = bin().args(["stats", "check"]).output().expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = bin()
+        .args([
+            "stats",
+            "export",
+            "--month",
+            "2025-04",
+            "--format",
+            "csv",
+            "--english",
+        ])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Month,Group,Received"));
+    // Any difference between the rollup and the reports fails the check.
+    app.exec("UPDATE report_stats_monthly SET received = received + 1 WHERE received > 0")
+        .await;
+    let out = bin().args(["stats", "check"]).output().expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("difference"));
+}
