@@ -79,6 +79,8 @@ enum StatsCommand {
     },
     /// Recompute every figure from the reports; exit 1 on any difference.
     Check,
+    /// Replace the rollup with its recomputation from the reports.
+    Rebuild,
     /// Freeze a month's figures (as POST /stats/months/{month}/close).
     Close {
         #[arg(long)]
@@ -271,6 +273,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                             diffs.len()
                         );
                     }
+                }
+                StatsCommand::Rebuild => {
+                    let n = check::rebuild(&state.db, tz).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("stats rebuild: {n} rollup rows written");
                 }
                 StatsCommand::Close { month } => {
                     let m = figures::parse_month(&month)

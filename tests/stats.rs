@@ -438,4 +438,8 @@ async fn stats_check_and_export_from_the_command_line() {
     let out = bin().args(["stats", "check"]).output().expect("run");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("difference"));
+    // And rebuild repairs it.
+    let out = bin().args(["stats", "rebuild"]).output().expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    app.assert_rollup_consistent().await;
 }

@@ -123,3 +123,15 @@ pub async fn check<C: ConnectionTrait>(db: &C, tz: Tz) -> AppResult<Vec<Differen
     }
     Ok(diffs)
 }
+
+/// Replaces the rollup with its recomputation from `reports` (after an
+/// import, or to repair it when `stats check` fails).
+pub async fn rebuild(db: &sea_orm::DatabaseConnection, tz: Tz) -> AppResult<usize> {
+    let txn = crate::db::begin_write(db).await?;
+    let total = recompute(&txn, tz).await?;
+    report_stats_monthly::Entity::delete_many().exec(&txn).await?;
+    report_stats_resolution::Entity::delete_many().exec(&txn).await?;
+    super::rollup::apply(&txn, &total).await?;
+    txn.commit().await?;
+    Ok(total.counters.len() + total.resolution.len())
+}
