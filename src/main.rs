@@ -275,7 +275,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     }
                 }
                 StatsCommand::Rebuild => {
-                    let n = check::rebuild(&state.db, tz).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let n = check::rebuild(&state.db, tz)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
                     println!("stats rebuild: {n} rollup rows written");
                 }
                 StatsCommand::Close { month } => {

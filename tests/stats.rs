@@ -370,6 +370,27 @@ async fn exports_excel_can_open() {
     );
     let bytes = xlsx.bytes().await.expect("bytes");
     assert_eq!(&bytes[..2], b"PK", "an XLSX is a zip");
+    // Open it as a spreadsheet program would.
+    use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+    let mut book: Xlsx<_> =
+        open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("a valid workbook");
+    let sheet = book.worksheet_range("Thống kê").expect("the sheet");
+    assert_eq!(sheet.get((0, 0)), Some(&Data::String("Tháng".into())));
+    assert_eq!(sheet.get((0, 2)), Some(&Data::String("Tiếp nhận".into())));
+    assert_eq!(sheet.get((0, 8)), Some(&Data::String("Tỷ lệ xử lý".into())));
+    assert_eq!(sheet.get((1, 0)), Some(&Data::String("2025-03".into())));
+    assert_eq!(
+        sheet.get((1, 1)),
+        Some(&Data::String("Thành phố Hà Nội".into())),
+        "the coordinator's unit"
+    );
+    assert_eq!(sheet.get((1, 2)), Some(&Data::Float(2.0)));
+    assert_eq!(
+        sheet.get((1, 8)),
+        Some(&Data::Float(1.0)),
+        "rates are fractions shown as percentages"
+    );
+    assert_eq!(sheet.get((1, 9)), Some(&Data::Float(0.5)));
 
     let res = app
         .get("/api/v1/stats/monthly/export?format=pdf")
@@ -440,6 +461,40 @@ async fn stats_check_and_export_from_the_command_line() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("difference"));
     // And rebuild repairs it.
     let out = bin().args(["stats", "rebuild"]).output().expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     app.assert_rollup_consistent().await;
+}
+
+#[tokio::test]
+async fn last_month_closes_by_itself_after_the_fifth() {
+    let app = TestApp::spawn().await;
+    world(&app).await;
+    // 2025-06-05 20:00 in Hanoi: too early.
+    app.clock.set(at("2025-06-05T13:00:00Z"));
+    assert_eq!(
+        citizen_feedback::stats::routes::auto_close_month(&app.state)
+            .await
+            .expect("run"),
+        None
+    );
+    // 2025-06-06 00:30 in Hanoi: May closes, once, whichever instance runs first.
+    app.clock.set(at("2025-06-05T17:30:00Z"));
+    let (a, b) = tokio::join!(
+        citizen_feedback::stats::routes::auto_close_month(&app.state),
+        citizen_feedback::stats::routes::auto_close_month(&app.state)
+    );
+    let closed: Vec<i32> = [a.expect("a"), b.expect("b")]
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(closed, [202505]);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM stats_snapshots WHERE month = 202505")
+            .await,
+        4
+    );
 }

@@ -40,35 +40,75 @@ fn month_start(m: i32) -> DateTime<Utc> {
 fn expected(all: &[reports::Model], m: i32) -> BTreeMap<&'static str, i64> {
     let end = month_start(next_month(m));
     let not_dup = |r: &&reports::Model| r.status != "duplicate";
-    let cohort: Vec<&reports::Model> = all.iter().filter(|r| r.received_month == m).filter(not_dup).collect();
+    let cohort: Vec<&reports::Model> = all
+        .iter()
+        .filter(|r| r.received_month == m)
+        .filter(not_dup)
+        .collect();
     let handled: Vec<&&reports::Model> = cohort.iter().filter(|r| r.handled_at.is_some()).collect();
-    let by_end: Vec<&reports::Model> = all.iter().filter(not_dup).filter(|r| r.created_at < end).collect();
-    let open_at_end: Vec<&&reports::Model> = by_end.iter().filter(|r| r.handled_at.is_none_or(|h| h >= end)).collect();
+    let by_end: Vec<&reports::Model> = all
+        .iter()
+        .filter(not_dup)
+        .filter(|r| r.created_at < end)
+        .collect();
+    let open_at_end: Vec<&&reports::Model> = by_end
+        .iter()
+        .filter(|r| r.handled_at.is_none_or(|h| h >= end))
+        .collect();
     let mut out = BTreeMap::new();
     out.insert("received", cohort.len() as i64);
     out.insert("handled", handled.len() as i64);
     out.insert(
         "handled_on_time",
-        handled.iter().filter(|r| r.due_at.is_none_or(|d| r.handled_at.is_some_and(|h| h <= d))).count() as i64,
+        handled
+            .iter()
+            .filter(|r| {
+                r.due_at
+                    .is_none_or(|d| r.handled_at.is_some_and(|h| h <= d))
+            })
+            .count() as i64,
     );
-    out.insert("rejected", cohort.iter().filter(|r| r.status == "rejected").count() as i64);
-    out.insert("duplicates", all.iter().filter(|r| r.received_month == m && r.status == "duplicate").count() as i64);
+    out.insert(
+        "rejected",
+        cohort.iter().filter(|r| r.status == "rejected").count() as i64,
+    );
+    out.insert(
+        "duplicates",
+        all.iter()
+            .filter(|r| r.received_month == m && r.status == "duplicate")
+            .count() as i64,
+    );
     out.insert(
         "handled_in_month",
-        all.iter().filter(not_dup).filter(|r| r.handled_at.is_some_and(|h| local_month(h) == m)).count() as i64,
+        all.iter()
+            .filter(not_dup)
+            .filter(|r| r.handled_at.is_some_and(|h| local_month(h) == m))
+            .count() as i64,
     );
-    out.insert("rating_count", cohort.iter().filter(|r| r.rating.is_some()).count() as i64);
+    out.insert(
+        "rating_count",
+        cohort.iter().filter(|r| r.rating.is_some()).count() as i64,
+    );
     out.insert("open_at_end", open_at_end.len() as i64);
-    out.insert("overdue_at_end", open_at_end.iter().filter(|r| r.due_at.is_some_and(|d| d < end)).count() as i64);
+    out.insert(
+        "overdue_at_end",
+        open_at_end
+            .iter()
+            .filter(|r| r.due_at.is_some_and(|d| d < end))
+            .count() as i64,
+    );
     out
 }
 
 #[tokio::test]
 async fn random_actions_keep_rollup_api_and_reports_in_agreement() {
     let app = TestApp::spawn_with(|f| {
-        f.merge(Serialized::default("auth.access_token_ttl_secs", 10 * 365 * 24 * 3600))
-            .merge(Serialized::default("reports.per_user_burst", 100_000))
-            .merge(Serialized::default("auth.login_ip_burst", 1000))
+        f.merge(Serialized::default(
+            "auth.access_token_ttl_secs",
+            10 * 365 * 24 * 3600,
+        ))
+        .merge(Serialized::default("reports.per_user_burst", 100_000))
+        .merge(Serialized::default("auth.login_ip_burst", 1000))
     })
     .await;
     let city = app.city().await;
@@ -80,9 +120,16 @@ async fn random_actions_keep_rollup_api_and_reports_in_agreement() {
             .await
             .body,
     );
-    let coord = app.user_with_role(Role::Coordinator, "coord@hanoi.gov.vn", Some(city.root)).await.access;
-    let officer_a = app.user_with_role(Role::Officer, "a@hanoi.gov.vn", Some(city.ward)).await;
-    let officer_b = app.user_with_role(Role::Officer, "b@hanoi.gov.vn", Some(other_ward)).await;
+    let coord = app
+        .user_with_role(Role::Coordinator, "coord@hanoi.gov.vn", Some(city.root))
+        .await
+        .access;
+    let officer_a = app
+        .user_with_role(Role::Officer, "a@hanoi.gov.vn", Some(city.ward))
+        .await;
+    let officer_b = app
+        .user_with_role(Role::Officer, "b@hanoi.gov.vn", Some(other_ward))
+        .await;
     let mut citizens = Vec::new();
     for p in ["0912000001", "0912000002", "0912000003"] {
         citizens.push(app.register(p).await.access);
@@ -96,13 +143,19 @@ async fn random_actions_keep_rollup_api_and_reports_in_agreement() {
     let areas = ["00070", "00001", "00099"];
     for step in 0..ACTIONS {
         // Time passes: minutes to a day, so the run spans several months.
-        app.clock.advance(Duration::minutes(rng.random_range(1..60 * 12)));
+        app.clock
+            .advance(Duration::minutes(rng.random_range(1..60 * 12)));
         let roll = rng.random_range(0..100);
         if ids.is_empty() || roll < 25 {
             let mut body = TestApp::report_body(categories[rng.random_range(0..2)]);
             body["area_code"] = json!(areas[rng.random_range(0..3)]);
             let who = &citizens[rng.random_range(0..citizens.len())];
-            let r = app.post("/api/v1/reports").token(who).json(&body).send().await;
+            let r = app
+                .post("/api/v1/reports")
+                .token(who)
+                .json(&body)
+                .send()
+                .await;
             assert_eq!(r.status, 201, "step {step}: {}", r.body);
             ids.push(id_of(&r.body));
             ok += 1;
@@ -112,9 +165,22 @@ async fn random_actions_keep_rollup_api_and_reports_in_agreement() {
         if roll < 33 {
             // The reporter rates or reopens (errors are fine: they must change nothing).
             for who in &citizens {
-                let path = if rng.random_range(0..3) == 0 { "reopen" } else { "rating" };
-                let body = if path == "rating" { json!({"score": rng.random_range(1..=5)}) } else { json!({}) };
-                let r = app.post(&format!("/api/v1/reports/{id}/{path}")).token(who).json(&body).send().await;
+                let path = if rng.random_range(0..3) == 0 {
+                    "reopen"
+                } else {
+                    "rating"
+                };
+                let body = if path == "rating" {
+                    json!({"score": rng.random_range(1..=5)})
+                } else {
+                    json!({})
+                };
+                let r = app
+                    .post(&format!("/api/v1/reports/{id}/{path}"))
+                    .token(who)
+                    .json(&body)
+                    .send()
+                    .await;
                 assert!(r.status < 500, "step {step}: {}", r.body);
                 if r.status == 200 {
                     ok += 1;
@@ -124,18 +190,32 @@ async fn random_actions_keep_rollup_api_and_reports_in_agreement() {
             continue;
         }
         if roll < 36 {
-            citizen_feedback::reports::staff::auto_close(&app.state).await.expect("auto-close");
+            citizen_feedback::reports::staff::auto_close(&app.state)
+                .await
+                .expect("auto-close");
             continue;
         }
-        let action = ["accept", "assign", "start", "resolve", "reject", "mark_duplicate", "recategorize", "reopen", "close", "extend"]
-            [rng.random_range(0..10)];
+        let action = [
+            "accept",
+            "assign",
+            "start",
+            "resolve",
+            "reject",
+            "mark_duplicate",
+            "recategorize",
+            "reopen",
+            "close",
+            "extend",
+        ][rng.random_range(0..10)];
         let mut body = json!({"action": action, "public_message": "Trả lời", "reason": "Lý do"});
         match action {
             "accept" | "assign" => {
                 if rng.random_range(0..2) == 0 {
-                    body["unit_id"] = json!([city.ward, other_ward, city.root][rng.random_range(0..3)]);
+                    body["unit_id"] =
+                        json!([city.ward, other_ward, city.root][rng.random_range(0..3)]);
                 } else {
-                    body["assignee_id"] = json!([officer_a.user_id, officer_b.user_id][rng.random_range(0..2)]);
+                    body["assignee_id"] =
+                        json!([officer_a.user_id, officer_b.user_id][rng.random_range(0..2)]);
                 }
                 if rng.random_range(0..4) == 0 {
                     body["priority"] = json!("urgent");
@@ -143,7 +223,10 @@ async fn random_actions_keep_rollup_api_and_reports_in_agreement() {
             }
             "mark_duplicate" => body["duplicate_of"] = json!(ids[rng.random_range(0..ids.len())]),
             "recategorize" => body["category_id"] = json!(categories[rng.random_range(0..2)]),
-            "extend" => body["due_at"] = json!((app.clock.now() + Duration::days(rng.random_range(1..20))).to_rfc3339()),
+            "extend" => {
+                body["due_at"] =
+                    json!((app.clock.now() + Duration::days(rng.random_range(1..20))).to_rfc3339())
+            }
             _ => {}
         }
         let token = match rng.random_range(0..4) {
@@ -151,7 +234,12 @@ async fn random_actions_keep_rollup_api_and_reports_in_agreement() {
             1 => &officer_b.access,
             _ => &coord,
         };
-        let r = app.post(&format!("/api/v1/staff/reports/{id}/actions")).token(token).json(&body).send().await;
+        let r = app
+            .post(&format!("/api/v1/staff/reports/{id}/actions"))
+            .token(token)
+            .json(&body)
+            .send()
+            .await;
         assert!(r.status < 500, "step {step} {action}: {}", r.body);
         if r.status == 200 {
             ok += 1;
@@ -164,16 +252,27 @@ async fn random_actions_keep_rollup_api_and_reports_in_agreement() {
 
     // 2. The API's figures equal the definitions applied to the reports.
     let all = reports::Entity::find().all(&app.db).await.expect("reports");
-    let first = all.iter().map(|r| r.received_month).min().expect("some reports");
+    let first = all
+        .iter()
+        .map(|r| r.received_month)
+        .min()
+        .expect("some reports");
     let last = local_month(app.clock.now());
     let res = app
-        .get(&format!("/api/v1/stats/monthly?from={}&to={}", month_label(first), month_label(last)))
+        .get(&format!(
+            "/api/v1/stats/monthly?from={}&to={}",
+            month_label(first),
+            month_label(last)
+        ))
         .token(&coord)
         .send()
         .await;
     assert_eq!(res.status, 200, "{}", res.body);
     let statuses: std::collections::HashSet<&str> = all.iter().map(|r| r.status.as_str()).collect();
-    assert!(statuses.len() >= 6, "the run reached most statuses: {statuses:?}");
+    assert!(
+        statuses.len() >= 6,
+        "the run reached most statuses: {statuses:?}"
+    );
     for m in months(first, last) {
         let want = expected(&all, m);
         let got: &Value = res.body["series"][0]["months"]
@@ -181,11 +280,28 @@ async fn random_actions_keep_rollup_api_and_reports_in_agreement() {
             .and_then(|ms| ms.iter().find(|x| x["month"] == month_label(m)))
             .expect("month present");
         for (field, value) in &want {
-            assert_eq!(got[*field].as_i64(), Some(*value), "{} {field}: {got}", month_label(m));
+            assert_eq!(
+                got[*field].as_i64(),
+                Some(*value),
+                "{} {field}: {got}",
+                month_label(m)
+            );
         }
-        let cum_received: i64 = (first..=m).filter(|x| x % 100 >= 1 && x % 100 <= 12).map(|x| expected(&all, x)["received"]).sum();
-        let cum_handled: i64 = (first..=m).filter(|x| x % 100 >= 1 && x % 100 <= 12).map(|x| expected(&all, x)["handled_in_month"]).sum();
-        let want_cum = (cum_received > 0).then(|| ((cum_handled as f64 / cum_received as f64) * 10_000.0).round() / 10_000.0);
-        assert_eq!(got["cumulative_rate"].as_f64(), want_cum, "{} cumulative", month_label(m));
+        let cum_received: i64 = (first..=m)
+            .filter(|x| x % 100 >= 1 && x % 100 <= 12)
+            .map(|x| expected(&all, x)["received"])
+            .sum();
+        let cum_handled: i64 = (first..=m)
+            .filter(|x| x % 100 >= 1 && x % 100 <= 12)
+            .map(|x| expected(&all, x)["handled_in_month"])
+            .sum();
+        let want_cum = (cum_received > 0)
+            .then(|| ((cum_handled as f64 / cum_received as f64) * 10_000.0).round() / 10_000.0);
+        assert_eq!(
+            got["cumulative_rate"].as_f64(),
+            want_cum,
+            "{} cumulative",
+            month_label(m)
+        );
     }
 }

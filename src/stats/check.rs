@@ -129,8 +129,12 @@ pub async fn check<C: ConnectionTrait>(db: &C, tz: Tz) -> AppResult<Vec<Differen
 pub async fn rebuild(db: &sea_orm::DatabaseConnection, tz: Tz) -> AppResult<usize> {
     let txn = crate::db::begin_write(db).await?;
     let total = recompute(&txn, tz).await?;
-    report_stats_monthly::Entity::delete_many().exec(&txn).await?;
-    report_stats_resolution::Entity::delete_many().exec(&txn).await?;
+    report_stats_monthly::Entity::delete_many()
+        .exec(&txn)
+        .await?;
+    report_stats_resolution::Entity::delete_many()
+        .exec(&txn)
+        .await?;
     super::rollup::apply(&txn, &total).await?;
     txn.commit().await?;
     Ok(total.counters.len() + total.resolution.len())
