@@ -784,3 +784,118 @@ async fn reopening_closes_after_seven_days() {
         .await;
     res.assert_problem(409, "conflict");
 }
+
+#[tokio::test]
+async fn a_category_turned_sensitive_hides_its_existing_reports() {
+    let app = TestApp::spawn().await;
+    let city = app.city().await;
+    let s = app.register("0912345678").await;
+    let id = id_of(
+        &app.file(&s.access, &TestApp::report_body(city.lights))
+            .await,
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/reports/{id}")).send().await.body["lat"],
+        21.028511
+    );
+    let res = app
+        .patch(&format!("/api/v1/admin/categories/{}", city.lights))
+        .token(&city.admin.access)
+        .json(&json!({"sensitive": true}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let public = app.get(&format!("/api/v1/reports/{id}")).send().await;
+    assert_eq!(
+        (public.body["lat"].as_f64(), public.body["lng"].as_f64()),
+        (Some(21.0275), Some(105.8525))
+    );
+    let tiny = app
+        .get("/api/v1/public/reports?bbox=105.8541,21.0284,105.8542,21.0286")
+        .send()
+        .await;
+    assert_eq!(
+        tiny.body["items"],
+        json!([]),
+        "the box filter uses the coarsened point too"
+    );
+    // And back.
+    app.patch(&format!("/api/v1/admin/categories/{}", city.lights))
+        .token(&city.admin.access)
+        .json(&json!({"sensitive": false}))
+        .send()
+        .await;
+    assert_eq!(
+        app.get(&format!("/api/v1/reports/{id}")).send().await.body["lat"],
+        21.028511
+    );
+}
+
+#[tokio::test]
+async fn what_the_reporter_writes_stays_off_the_public_page() {
+    let app = TestApp::spawn().await;
+    let city = app.city().await;
+    let s = app.register("0912345678").await;
+    let id = id_of(
+        &app.file(&s.access, &TestApp::report_body(city.lights))
+            .await,
+    );
+    app.mark_resolved(id).await;
+    let r = app
+        .post(&format!("/api/v1/reports/{id}/rating"))
+        .token(&s.access)
+        .json(&json!({"score": 1, "comment": "Nhà tôi số 12, gọi 0912345678"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    app.post(&format!("/api/v1/reports/{id}/reopen"))
+        .token(&s.access)
+        .json(&json!({"reason": "Chị Lan nhà bên vẫn thấy tối"}))
+        .send()
+        .await;
+    let public = app.get(&format!("/api/v1/reports/{id}")).send().await;
+    let text = public.body.to_string();
+    assert!(
+        !text.contains("0912345678") && !text.contains("Chị Lan"),
+        "{text}"
+    );
+    let own = app
+        .get(&format!("/api/v1/reports/{id}"))
+        .token(&s.access)
+        .send()
+        .await;
+    assert!(own.body.to_string().contains("Chị Lan"));
+}
+
+#[tokio::test]
+async fn control_characters_and_formula_like_area_codes_are_refused() {
+    let app = TestApp::spawn().await;
+    let city = app.city().await;
+    let s = app.register("0912345678").await;
+    let mut body = TestApp::report_body(city.lights);
+    body["title"] = json!("Đèn\u{0000}hỏng");
+    let res = app
+        .post("/api/v1/reports")
+        .token(&s.access)
+        .json(&body)
+        .send()
+        .await;
+    res.assert_problem(422, "validation-error");
+    let mut body = TestApp::report_body(city.lights);
+    body["description"] = json!("bell\u{0007}");
+    body["area_code"] = json!("=HYPERLINK(\"http://x\")");
+    let res = app
+        .post("/api/v1/reports")
+        .token(&s.access)
+        .json(&body)
+        .send()
+        .await;
+    res.assert_problem(422, "validation-error");
+    let mut f = res.error_fields();
+    f.sort();
+    assert_eq!(f, ["area_code", "description"]);
+    let res = app.get("/api/v1/public/reports?category=%00").send().await;
+    res.assert_problem(422, "validation-error");
+    assert_eq!(res.error_fields(), ["category"]);
+    assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 0);
+}

@@ -810,3 +810,89 @@ async fn resolved_reports_close_by_themselves_after_seven_days() {
         0
     );
 }
+
+#[tokio::test]
+async fn followers_never_move_to_a_private_original_and_staff_replies_notify() {
+    let app = TestApp::spawn().await;
+    let s = staffed(&app).await;
+    let neighbour = app.register("0987654321").await;
+    let mut private = TestApp::report_body(s.city.lights);
+    private["is_public"] = json!(false);
+    let original = id_of(&app.file(&s.citizen.access, &private).await);
+    let dup = id_of(
+        &app.file(&neighbour.access, &TestApp::report_body(s.city.lights))
+            .await,
+    );
+    let r = act(
+        &app,
+        &s.ward_coord.access,
+        dup,
+        json!({"action": "mark_duplicate", "duplicate_of": original}),
+    )
+    .await;
+    assert_eq!(r.body["status"], "duplicate", "{}", r.body);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM report_followers").await,
+        0,
+        "the neighbour may not see the original"
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/reports/{original}"))
+            .token(&neighbour.access)
+            .send()
+            .await
+            .status,
+        404
+    );
+
+    // A staff reply in the comments reaches the reporter's inbox.
+    app.post(&format!("/api/v1/reports/{original}/comments"))
+        .token(&s.officer.access)
+        .json(&json!({"message": "Chúng tôi sẽ kiểm tra"}))
+        .send()
+        .await;
+    let inbox = app
+        .get("/api/v1/notifications")
+        .token(&s.citizen.access)
+        .send()
+        .await;
+    assert_eq!(inbox.body["items"][0]["kind"], "comment", "{}", inbox.body);
+    assert_eq!(inbox.body["items"][0]["message"], "Chúng tôi sẽ kiểm tra");
+}
+
+#[tokio::test]
+async fn only_the_city_centre_is_the_root() {
+    let app = TestApp::spawn().await;
+    let s = staffed(&app).await;
+    // An admin adds a second unit without a parent (a department kept apart).
+    let res = app
+        .post("/api/v1/admin/units")
+        .token(&s.city.admin.access)
+        .json(&json!({"code": "OTHER", "name": "Đơn vị độc lập", "kind": "other"}))
+        .send()
+        .await;
+    let other_root = id_of(&res.body);
+    let stray = app
+        .user_with_role(Role::Coordinator, "stray@hanoi.gov.vn", Some(other_root))
+        .await;
+    // A report at the real root (no rule for this area): the city coordinator
+    // sees it, the coordinator of the other parentless unit does not.
+    let mut body = TestApp::report_body(s.city.lights);
+    body["area_code"] = json!("99999");
+    let id = id_of(&app.file(&s.citizen.access, &body).await);
+    let q = app
+        .get("/api/v1/staff/reports")
+        .token(&stray.access)
+        .send()
+        .await;
+    assert_eq!(q.body["items"], json!([]));
+    act(&app, &stray.access, id, json!({"action": "accept"}))
+        .await
+        .assert_problem(404, "not-found");
+    let q = app
+        .get("/api/v1/staff/reports")
+        .token(&s.root_coord.access)
+        .send()
+        .await;
+    assert_eq!(q.body["items"].as_array().map(Vec::len), Some(1));
+}

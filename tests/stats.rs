@@ -295,6 +295,25 @@ async fn a_closed_month_exports_its_snapshot_while_live_figures_move() {
         .send()
         .await;
     assert_eq!(month(&export.body, 0, "2025-03")["handled"], 1);
+    // The frozen unit grouping is the one a city coordinator sees live: the
+    // city's direct children.
+    let frozen = app
+        .get("/api/v1/stats/monthly/export?month=2025-03&format=json&group_by=unit")
+        .token(&coord)
+        .send()
+        .await;
+    let live = app
+        .get("/api/v1/stats/monthly/export?month=2025-03&format=json&group_by=unit&live=true")
+        .token(&coord)
+        .send()
+        .await;
+    let names = |b: &Value| {
+        b["series"]
+            .as_array()
+            .map(|s| s.iter().map(|x| x["name"].clone()).collect::<Vec<_>>())
+    };
+    assert_eq!(names(&frozen.body), names(&live.body));
+    assert_eq!(names(&frozen.body), Some(vec![json!("Phường Hoàn Kiếm")]));
     app.assert_rollup_consistent().await;
 }
 

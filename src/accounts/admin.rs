@@ -246,20 +246,24 @@ async fn update_staff(
         m.full_name = Set(name.to_owned());
     }
     match req.disabled {
-        Some(true) => {
-            m.disabled_at = Set(Some(now));
-            refresh_tokens::Entity::update_many()
-                .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
-                .filter(refresh_tokens::Column::UserId.eq(id))
-                .filter(refresh_tokens::Column::RevokedAt.is_null())
-                .exec(&state.db)
-                .await?;
-        }
+        Some(true) => m.disabled_at = Set(Some(now)),
         Some(false) => m.disabled_at = Set(None),
         None => {}
     }
     m.updated_at = Set(now);
-    Ok(Json(m.update(&state.db).await?.into()))
+    let txn = crate::db::begin_write(&state.db).await?;
+    if req.disabled == Some(true) {
+        // Disabling ends every session in the same transaction.
+        refresh_tokens::Entity::update_many()
+            .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+            .filter(refresh_tokens::Column::UserId.eq(id))
+            .filter(refresh_tokens::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+    }
+    let user = m.update(&txn).await?;
+    txn.commit().await?;
+    Ok(Json(user.into()))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

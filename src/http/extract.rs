@@ -61,6 +61,10 @@ async fn parse_json<S: Send + Sync, T: DeserializeOwned>(
             AppError::BadRequest(Msg::BadRequest)
         }
     })?;
+    // A NUL can only arrive escaped; PostgreSQL refuses it in text.
+    if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        return Err(AppError::field("", Msg::InvalidCharacters));
+    }
     let de = &mut serde_json::Deserializer::from_slice(&bytes);
     let value: T = serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
@@ -96,6 +100,13 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
+        // Control characters (%00 and the like) in any parameter are refused
+        // before they reach a query.
+        for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            if crate::http::validate::has_control(&value) {
+                return Err(AppError::field(key.into_owned(), Msg::InvalidCharacters));
+            }
+        }
         let value: T = serde_html_form::from_str(query)
             .map_err(|e| AppError::field("", Msg::InvalidType(e.to_string())))?;
         value.validate()?;

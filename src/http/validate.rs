@@ -11,6 +11,13 @@ pub trait Validate {
     fn validate(&self) -> Result<(), AppError>;
 }
 
+/// Control characters other than tab and line breaks: never meant in text,
+/// and NUL is refused by PostgreSQL.
+pub fn has_control(s: &str) -> bool {
+    s.chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
 #[derive(Default)]
 pub struct Check {
     errors: Vec<FieldError>,
@@ -59,6 +66,8 @@ impl Check {
     pub fn max_len(&mut self, field: &str, value: &str, max: usize) {
         if value.chars().count() > max {
             self.add(field, Msg::TooLong { max: max as u64 });
+        } else if has_control(value) {
+            self.add(field, Msg::InvalidCharacters);
         }
     }
 

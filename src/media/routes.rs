@@ -119,6 +119,7 @@ async fn upload(
     let sha = hex::encode(Sha256::digest(&inspected.bytes));
     let size = inspected.bytes.len() as i64;
     state.storage.put(&key, inspected.bytes).await?;
+    let stored_key = key.clone();
     let row = media::ActiveModel {
         id: Set(id),
         owner_id: Set(Some(user.id)),
@@ -131,7 +132,15 @@ async fn upload(
         created_at: Set(now),
     }
     .insert(&state.db)
-    .await?;
+    .await;
+    let row = match row {
+        Ok(row) => row,
+        Err(e) => {
+            // No row points at the file: do not leave it behind.
+            let _ = state.storage.delete(&stored_key).await;
+            return Err(e.into());
+        }
+    };
     Ok((
         StatusCode::CREATED,
         Json(MediaBody {

@@ -554,6 +554,7 @@ async fn update_category(
         .one(&state.db)
         .await?
         .ok_or(AppError::NotFound)?;
+    let was_sensitive = cat.sensitive;
     let mut m = cat.into_active_model();
     if let Some(v) = trimmed(&req.code) {
         m.code = Set(v);
@@ -589,10 +590,12 @@ async fn update_category(
         m.active = Set(v);
     }
     m.updated_at = Set(state.clock.now());
-    let cat = m
-        .update(&state.db)
-        .await
-        .map_err(|e| code_conflict(e.into()))?;
+    let txn = crate::db::begin_write(&state.db).await?;
+    let cat = m.update(&txn).await.map_err(|e| code_conflict(e.into()))?;
+    if cat.sensitive != was_sensitive {
+        crate::reports::service::recompute_public_points(&txn, cat.id, cat.sensitive).await?;
+    }
+    txn.commit().await?;
     Ok(Json(cat.into()))
 }
 

@@ -3,14 +3,14 @@
 //! citizens see their own and public ones. What one may not see is 404.
 
 use sea_orm::sea_query::{Condition, SimpleExpr};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait};
 use uuid::Uuid;
 
 use crate::auth::Role;
 use crate::auth::extract::CurrentUser;
-use crate::entities::{reports, units};
+use crate::entities::reports;
 use crate::error::AppResult;
-use crate::org::units::subtree_ids;
+use crate::org::units::{root_unit, subtree_ids};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum StaffScope {
@@ -30,10 +30,9 @@ impl StaffScope {
             (Role::Admin, _) => Ok(Some(StaffScope::All)),
             (Role::Officer | Role::Coordinator, Some(unit)) => {
                 let ids = subtree_ids(db, unit).await?;
-                let is_root = units::Entity::find_by_id(unit)
-                    .one(db)
-                    .await?
-                    .is_some_and(|u| u.parent_id.is_none());
+                // The city centre (the root where unrouted reports wait), not
+                // any unit that happens to have no parent.
+                let is_root = root_unit(db).await?.is_some_and(|u| u.id == unit);
                 Ok(Some(StaffScope::Units {
                     ids,
                     include_unrouted: is_root && user.role == Role::Coordinator,

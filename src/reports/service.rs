@@ -83,8 +83,14 @@ impl Validate for CreateReport {
         if let Some(a) = &self.address {
             c.max_len("address", a, 500);
         }
-        if let Some(a) = &self.area_code {
-            c.max_len("area_code", a, 32);
+        if let Some(a) = self
+            .area_code
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            && !valid_area_code(a)
+        {
+            c.add("area_code", Msg::InvalidAreaCode);
         }
         if let Some(ids) = &self.media_ids {
             if ids.len() > MAX_MEDIA {
@@ -97,6 +103,51 @@ impl Validate for CreateReport {
         }
         c.finish()
     }
+}
+
+/// Moves the public point of every report of a category after its
+/// `sensitive` flag changed (coarsened when it becomes sensitive, exact when it
+/// stops), so the public never sees an exact point of a sensitive category.
+/// Stat-neutral: public points do not feed the rollup.
+pub async fn recompute_public_points<C: ConnectionTrait>(
+    db: &C,
+    category_id: Uuid,
+    sensitive: bool,
+) -> AppResult<u64> {
+    use sea_orm::{PaginatorTrait, QueryOrder, QuerySelect};
+    let mut pages = reports::Entity::find()
+        .select_only()
+        .column(reports::Column::Id)
+        .column(reports::Column::Lat)
+        .column(reports::Column::Lng)
+        .filter(reports::Column::CategoryId.eq(category_id))
+        .order_by_asc(reports::Column::Id)
+        .into_tuple::<(Uuid, f64, f64)>()
+        .paginate(db, 1000);
+    let mut n = 0;
+    while let Some(batch) = pages.fetch_and_next().await? {
+        for (id, lat, lng) in batch {
+            let (plat, plng) = public_point(lat, lng, sensitive);
+            reports::Entity::update_many()
+                .col_expr(reports::Column::PublicLat, Expr::value(plat))
+                .col_expr(reports::Column::PublicLng, Expr::value(plng))
+                .filter(reports::Column::Id.eq(id))
+                .exec(db)
+                .await?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Official area codes are digits; letters, '.' and '-' are allowed for
+/// local schemes. Nothing that a spreadsheet would read as a formula.
+pub fn valid_area_code(a: &str) -> bool {
+    !a.is_empty()
+        && a.len() <= 32
+        && a.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && a.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
 }
 
 /// The city's local `YYYYMM` of an instant.
@@ -356,6 +407,30 @@ async fn lock_status(
     Ok(r)
 }
 
+/// Writes `m` only if the report is still as `before` was read (same status
+/// and `updated_at`); a change committed in between makes this a 409, so two
+/// transactions never both apply their rollup delta from the same "before".
+pub async fn update_if_unchanged<C: ConnectionTrait>(
+    db: &C,
+    before: &reports::Model,
+    m: reports::ActiveModel,
+) -> AppResult<reports::Model> {
+    let res = reports::Entity::update_many()
+        .set(m)
+        .filter(reports::Column::Id.eq(before.id))
+        .filter(reports::Column::Status.eq(before.status.as_str()))
+        .filter(reports::Column::UpdatedAt.eq(before.updated_at))
+        .exec(db)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(AppError::Conflict(Msg::Conflict));
+    }
+    reports::Entity::find_by_id(before.id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
 pub async fn comment(
     state: &AppState,
     report: &reports::Model,
@@ -375,11 +450,13 @@ pub async fn comment(
         now,
     )
     .await?;
+    // Stat-neutral: only `updated_at` changes (no rollup delta).
     reports::Entity::update_many()
         .col_expr(reports::Column::UpdatedAt, Expr::value(now))
         .filter(reports::Column::Id.eq(report.id))
         .exec(&txn)
         .await?;
+    crate::notifications::fan_out(&txn, report, &event, now).await?;
     txn.commit().await?;
     Ok(event)
 }
@@ -401,14 +478,23 @@ pub async fn set_follow(
         .await?;
     let delta = match (follow, existing.is_some()) {
         (true, false) => {
-            report_followers::ActiveModel {
+            // A concurrent "me too" of the same person counts once.
+            let inserted = report_followers::Entity::insert(report_followers::ActiveModel {
                 report_id: Set(report.id),
                 user_id: Set(user),
                 created_at: Set(state.clock.now()),
-            }
-            .insert(&txn)
+            })
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::columns([
+                    report_followers::Column::ReportId,
+                    report_followers::Column::UserId,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(&txn)
             .await?;
-            1
+            i32::from(inserted == 1)
         }
         (false, true) => {
             report_followers::Entity::delete_by_id((report.id, user))
@@ -461,7 +547,7 @@ pub async fn rate(
         m.status = Set(Status::Closed.as_str().into());
         m.closed_at = Set(Some(now));
     }
-    let updated = m.update(&txn).await?;
+    let updated = update_if_unchanged(&txn, &r, m).await?;
     report_events::ActiveModel {
         id: Set(Uuid::now_v7()),
         report_id: Set(r.id),
@@ -519,8 +605,8 @@ pub async fn reopen_by_citizen(
     m.rating_comment = Set(None);
     m.rated_at = Set(None);
     m.updated_at = Set(now);
-    let updated = m.update(&txn).await?;
-    append_event(
+    let updated = update_if_unchanged(&txn, &r, m).await?;
+    let event = append_event(
         &txn,
         &updated,
         Some(user),
@@ -533,6 +619,7 @@ pub async fn reopen_by_citizen(
     .await?;
     crate::stats::rollup::apply_change(&txn, Some(&r), Some(&updated), state.config.city_tz)
         .await?;
+    crate::notifications::fan_out(&txn, &updated, &event, now).await?;
     txn.commit().await?;
     Ok(updated)
 }

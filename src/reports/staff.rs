@@ -258,7 +258,10 @@ pub async fn apply(
             m.duplicate_of = Set(Some(original.id));
             data.insert("duplicate_of".into(), original.id.to_string().into());
             data.insert("duplicate_of_code".into(), original.code.clone().into());
-            merge_followers(&txn, &r, &original, now).await?;
+            // Followers move to the original only if they may see it.
+            if original.is_public {
+                merge_followers(&txn, &r, &original, now).await?;
+            }
         }
         Action::Recategorize => {
             let cat = categories::Entity::find_by_id(req.category_id.unwrap_or_default())
@@ -313,21 +316,7 @@ pub async fn apply(
 
     // The status check: only one of two concurrent actions can move the report
     // from the status both saw.
-    let am: reports::ActiveModel = m;
-    let updated = reports::Entity::update_many()
-        .set(am)
-        .filter(reports::Column::Id.eq(r.id))
-        .filter(reports::Column::Status.eq(r.status.as_str()))
-        .filter(reports::Column::UpdatedAt.eq(r.updated_at))
-        .exec(&txn)
-        .await?;
-    if updated.rows_affected != 1 {
-        return Err(AppError::Conflict(Msg::Conflict));
-    }
-    let report = reports::Entity::find_by_id(r.id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let report = super::service::update_if_unchanged(&txn, &r, m).await?;
     let event = report_events::ActiveModel {
         id: Set(Uuid::now_v7()),
         report_id: Set(report.id),
@@ -467,41 +456,42 @@ pub async fn auto_close(state: &AppState) -> AppResult<usize> {
         .all(&state.db)
         .await?;
     let mut closed = 0;
-    for r in due {
+    for candidate in due {
         let txn = begin_write(&state.db).await?;
-        let res = reports::Entity::update_many()
-            .col_expr(
-                reports::Column::Status,
-                Expr::value(Status::Closed.as_str()),
-            )
-            .col_expr(reports::Column::ClosedAt, Expr::value(now))
-            .col_expr(reports::Column::UpdatedAt, Expr::value(now))
-            .filter(reports::Column::Id.eq(r.id))
-            .filter(reports::Column::Status.eq(Status::Resolved.as_str()))
-            .exec(&txn)
-            .await?;
-        if res.rows_affected == 1 {
-            let report = reports::Entity::find_by_id(r.id)
-                .one(&txn)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            let event = super::service::append_event(
-                &txn,
-                &report,
-                None,
-                "closed",
-                Some(Status::Resolved),
-                Some(Status::Closed),
-                None,
-                now,
-            )
-            .await?;
-            crate::notifications::fan_out(&txn, &report, &event, now).await?;
-            crate::stats::rollup::apply_change(&txn, Some(&r), Some(&report), state.config.city_tz)
-                .await?;
-            closed += 1;
+        // Re-read inside the transaction: another instance, or the citizen
+        // rating it, may have changed it since the list was read.
+        let Some(r) = reports::Entity::find_by_id(candidate.id).one(&txn).await? else {
+            continue;
+        };
+        if r.status != Status::Resolved.as_str() || r.resolved_at.is_none_or(|t| t > cutoff) {
+            continue;
         }
+        let mut m = r.clone().into_active_model();
+        m.status = Set(Status::Closed.as_str().into());
+        m.closed_at = Set(Some(now));
+        m.updated_at = Set(now);
+        let report = match super::service::update_if_unchanged(&txn, &r, m).await {
+            Ok(report) => report,
+            // Closed (or changed) by someone else meanwhile: nothing to do.
+            Err(AppError::Conflict(_)) => continue,
+            Err(e) => return Err(e),
+        };
+        let event = super::service::append_event(
+            &txn,
+            &report,
+            None,
+            "closed",
+            Some(Status::Resolved),
+            Some(Status::Closed),
+            None,
+            now,
+        )
+        .await?;
+        crate::notifications::fan_out(&txn, &report, &event, now).await?;
+        crate::stats::rollup::apply_change(&txn, Some(&r), Some(&report), state.config.city_tz)
+            .await?;
         txn.commit().await?;
+        closed += 1;
     }
     Ok(closed)
 }

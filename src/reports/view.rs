@@ -217,11 +217,18 @@ pub async fn bodies<C: ConnectionTrait>(
                         Some(a) if Some(a) == r.reporter_id => "reporter",
                         Some(_) => "staff",
                     },
+                    // What the reporter wrote (a rating comment, a reopen
+                    // reason) is between them and the city, not for the public.
+                    public_message: if !full && e.actor_id.is_some() && e.actor_id == r.reporter_id
+                    {
+                        None
+                    } else {
+                        e.public_message
+                    },
                     id: e.id,
                     kind: e.kind,
                     from_status: e.from_status,
                     to_status: e.to_status,
-                    public_message: e.public_message,
                     created_at: e.created_at,
                 })
                 .collect()

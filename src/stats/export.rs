@@ -133,6 +133,16 @@ fn header(c: &Column, l: Locale) -> &'static str {
     }
 }
 
+/// Text that a spreadsheet would run as a formula is quoted with a leading
+/// apostrophe (CSV injection).
+fn cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    }
+}
+
 pub fn csv(body: &MonthlyBody, l: Locale) -> anyhow::Result<Vec<u8>> {
     let mut out = vec![0xEF, 0xBB, 0xBF];
     {
@@ -142,7 +152,7 @@ pub fn csv(body: &MonthlyBody, l: Locale) -> anyhow::Result<Vec<u8>> {
         w.write_record(&head)?;
         for s in &body.series {
             for m in &s.months {
-                let mut row = vec![m.month.clone(), s.name.clone()];
+                let mut row = vec![m.month.clone(), cell(&s.name)];
                 for c in COLUMNS {
                     row.push(match ((c.get)(m), c.kind) {
                         (None, _) => String::new(),
@@ -180,7 +190,7 @@ pub fn xlsx(body: &MonthlyBody, l: Locale) -> anyhow::Result<Vec<u8>> {
     for s in &body.series {
         for m in &s.months {
             sheet.write_string(row, 0, &m.month)?;
-            sheet.write_string(row, 1, &s.name)?;
+            sheet.write_string(row, 1, cell(&s.name))?;
             for (j, c) in COLUMNS.iter().enumerate() {
                 if let Some(v) = (c.get)(m) {
                     let f = match c.kind {

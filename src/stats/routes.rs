@@ -599,6 +599,9 @@ pub async fn close(state: &AppState, m: i32, by: Option<Uuid>) -> AppResult<Date
     if exists.is_some() {
         return Err(AppError::Conflict(Msg::MonthClosed));
     }
+    // City-wide: every report; named after the root unit, and `unit`
+    // grouping by its direct children, as a root coordinator sees them live.
+    let root = crate::org::units::root_unit(&state.db).await?;
     let mut bodies = Vec::new();
     for g in [
         GroupBy::None,
@@ -610,7 +613,7 @@ pub async fn close(state: &AppState, m: i32, by: Option<Uuid>) -> AppResult<Date
             from: m,
             to: m,
             filter: StatsFilter::default(),
-            root: None,
+            root: root.clone(),
             group: g,
         };
         bodies.push((g, compute(state, &r, Locale::Vi).await?));
@@ -684,13 +687,10 @@ pub async fn month_figures(
     let city_wide = match user {
         None => true,
         Some(u) if u.role == Role::Admin => true,
-        Some(u) => match u.unit_id {
-            Some(unit) => units::Entity::find_by_id(unit)
-                .one(&state.db)
-                .await?
-                .is_some_and(|x| x.parent_id.is_none()),
-            None => false,
-        },
+        Some(u) => {
+            let root = crate::org::units::root_unit(&state.db).await?;
+            u.unit_id.is_some() && root.is_some_and(|r| Some(r.id) == u.unit_id)
+        }
     };
     if !live
         && city_wide
