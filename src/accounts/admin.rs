@@ -16,11 +16,10 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::identity::{normalize_email, normalize_phone};
-use super::routes::UserBody;
+use super::routes::{UserBody, check_new_account};
 use super::service::{self, NewUser};
 use crate::auth::Role;
 use crate::auth::extract::Admin;
-use crate::auth::password;
 use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
 use crate::entities::{api_clients, refresh_tokens, units, users};
 use crate::error::{AppError, AppResult, ProblemBody};
@@ -61,34 +60,14 @@ pub struct CreateStaff {
 impl Validate for CreateStaff {
     fn validate(&self) -> AppResult<()> {
         let mut c = Check::new();
-        let phone = self
-            .phone
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
-        let email = self
-            .email
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
-        if phone.is_none() && email.is_none() {
-            c.add("email", Msg::PhoneOrEmailRequired);
-        }
-        if let Some(p) = phone
-            && normalize_phone(p).is_none()
-        {
-            c.add("phone", Msg::InvalidPhone);
-        }
-        if let Some(e) = email {
-            c.email("email", e);
-        }
-        let name = c.text("full_name", &self.full_name, 255);
-        if let Some(pw) = c.required("password", &self.password) {
-            let inputs: Vec<&str> = [phone, email, name].into_iter().flatten().collect();
-            if let Err(m) = password::check_policy(pw, &inputs) {
-                c.add("password", m);
-            }
-        }
+        check_new_account(
+            &mut c,
+            &self.phone,
+            &self.email,
+            &self.full_name,
+            &self.password,
+            "email",
+        );
         match c.text("role", &self.role, 16).map(staff_role) {
             Some(None) => c.add("role", Msg::InvalidRole),
             Some(Some(r)) if r != Role::Admin && self.unit_id.is_none() => {

@@ -104,37 +104,59 @@ pub struct RegisterRequest {
     pub locale: Option<String>,
 }
 
+/// The rules every new account follows, registering or created by an admin:
+/// a phone or an email (`missing` names the field to blame when neither is
+/// given), a valid phone and email, a name, and a password that passes the
+/// policy without being built from the person's own details.
+pub fn check_new_account(
+    c: &mut Check,
+    phone: &Option<String>,
+    email: &Option<String>,
+    full_name: &Option<String>,
+    password: &Option<String>,
+    missing: &str,
+) {
+    let nonblank = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let (phone, email) = (nonblank(phone), nonblank(email));
+    if phone.is_none() && email.is_none() {
+        c.add(missing, Msg::PhoneOrEmailRequired);
+    }
+    if let Some(p) = &phone
+        && normalize_phone(p).is_none()
+    {
+        c.add("phone", Msg::InvalidPhone);
+    }
+    if let Some(e) = &email {
+        c.email("email", e);
+    }
+    let name = c.text("full_name", full_name, 255).map(str::to_owned);
+    if let Some(pw) = c.required("password", password) {
+        let inputs: Vec<&str> = [phone.as_deref(), email.as_deref(), name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        if let Err(msg) = password::check_policy(pw, &inputs) {
+            c.add("password", msg);
+        }
+    }
+}
+
 impl Validate for RegisterRequest {
     fn validate(&self) -> AppResult<()> {
         let mut c = Check::new();
-        let phone = self
-            .phone
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
-        let email = self
-            .email
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
-        if phone.is_none() && email.is_none() {
-            c.add("phone", Msg::PhoneOrEmailRequired);
-        }
-        if let Some(p) = phone
-            && normalize_phone(p).is_none()
-        {
-            c.add("phone", Msg::InvalidPhone);
-        }
-        if let Some(e) = email {
-            c.email("email", e);
-        }
-        let name = c.text("full_name", &self.full_name, 255);
-        if let Some(pw) = c.required("password", &self.password) {
-            let inputs: Vec<&str> = [phone, email, name].into_iter().flatten().collect();
-            if let Err(msg) = password::check_policy(pw, &inputs) {
-                c.add("password", msg);
-            }
-        }
+        check_new_account(
+            &mut c,
+            &self.phone,
+            &self.email,
+            &self.full_name,
+            &self.password,
+            "phone",
+        );
         if let Some(l) = &self.locale
             && Locale::parse(l).is_none()
         {
