@@ -509,8 +509,12 @@ async fn logout_revokes_the_session() {
 #[tokio::test]
 async fn a_login_flood_gets_429_with_retry_after() {
     let app = TestApp::spawn_with(|f| {
+        // Slow refills (one a minute): a loaded machine cannot refill a
+        // bucket between two of the test's requests.
         f.merge(Serialized::default("auth.login_ip_burst", 5))
+            .merge(Serialized::default("auth.login_ip_per_minute", 1))
             .merge(Serialized::default("auth.login_account_burst", 3))
+            .merge(Serialized::default("auth.login_account_per_minute", 1))
     })
     .await;
     app.register("0912345678").await;
@@ -534,8 +538,9 @@ async fn a_login_flood_gets_429_with_retry_after() {
         .header("retry-after")
         .and_then(|v| v.parse().ok())
         .expect("Retry-After");
-    // The victim is held back for seconds (one refill), not locked out.
-    assert!((1..=15).contains(&retry), "{retry}");
+    // The victim is held back for one refill (a minute in this test; 15 s
+    // with the default settings, see rate_limit's unit test), not locked out.
+    assert!((1..=60).contains(&retry), "{retry}");
 
     // From one address: 5 tries in all (4 already), then 429 for any account.
     for _ in 0..1 {
@@ -559,6 +564,7 @@ async fn a_login_flood_gets_429_with_retry_after() {
 async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
     let app = TestApp::spawn_with(|f| {
         f.merge(Serialized::default("auth.login_ip_burst", 2))
+            .merge(Serialized::default("auth.login_ip_per_minute", 1))
             .merge(Serialized::default(
                 "http.trusted_proxies",
                 ["127.0.0.1/32"],
@@ -583,7 +589,11 @@ async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
     assert_eq!(attempt("203.0.113.2").await, 401);
 
     // Without trust, the header is ignored: everyone is 127.0.0.1.
-    let app = TestApp::spawn_with(|f| f.merge(Serialized::default("auth.login_ip_burst", 2))).await;
+    let app = TestApp::spawn_with(|f| {
+        f.merge(Serialized::default("auth.login_ip_burst", 2))
+            .merge(Serialized::default("auth.login_ip_per_minute", 1))
+    })
+    .await;
     for (xff, expected) in [
         ("203.0.113.1", 401),
         ("203.0.113.2", 401),

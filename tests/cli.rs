@@ -144,7 +144,7 @@ async fn serve_uses_sqlite_under_data_by_default_logs_request_ids_and_stops_on_s
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
     let mut up = false;
-    for _ in 0..100 {
+    for _ in 0..300 {
         if client
             .get(format!("{base}/healthz"))
             .send()
