@@ -15,7 +15,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::identity::{normalize_email, normalize_phone};
 use super::routes::{UserBody, check_new_account};
 use super::service::{self, NewUser};
 use crate::auth::Role;
@@ -127,25 +126,19 @@ async fn create_staff(
     if let Some(u) = req.unit_id {
         ensure_unit(&state, u).await?;
     }
-    let nonblank = |s: &Option<String>| {
-        s.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
     let user = service::create_user(
         &state.db,
         &state.passwords,
         &state.clock,
-        NewUser {
-            phone: nonblank(&req.phone).and_then(|p| normalize_phone(&p)),
-            email: nonblank(&req.email).map(|e| normalize_email(&e)),
-            password: req.password.unwrap_or_default(),
-            full_name: nonblank(&req.full_name).unwrap_or_default(),
+        NewUser::from_input(
+            &req.phone,
+            &req.email,
+            &req.full_name,
+            req.password,
             role,
-            unit_id: req.unit_id,
-            locale: Locale::Vi,
-        },
+            req.unit_id,
+            Locale::Vi,
+        ),
     )
     .await?;
     Ok((StatusCode::CREATED, Json(user.into())))

@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::identity::{normalize_email, normalize_phone};
+use super::identity::normalize_phone;
 use super::service::{self, NewUser, Session};
 use crate::auth::Role;
 use crate::auth::extract::CurrentUser;
@@ -19,7 +19,7 @@ use crate::auth::password;
 use crate::entities::users;
 use crate::error::{AppError, AppResult, ProblemBody};
 use crate::http::extract::{ClientIp, ValidatedJson};
-use crate::http::validate::{Check, Validate};
+use crate::http::validate::{Check, Validate, nonblank};
 use crate::i18n::Locale;
 use crate::messages::Msg;
 use crate::state::AppState;
@@ -116,12 +116,6 @@ pub fn check_new_account(
     password: &Option<String>,
     missing: &str,
 ) {
-    let nonblank = |s: &Option<String>| {
-        s.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
     let (phone, email) = (nonblank(phone), nonblank(email));
     if phone.is_none() && email.is_none() {
         c.add(missing, Msg::PhoneOrEmailRequired);
@@ -181,29 +175,24 @@ async fn register(
     ValidatedJson(req): ValidatedJson<RegisterRequest>,
 ) -> AppResult<(StatusCode, Json<TokenBody>)> {
     state.auth_limits.auth_ip.check(&ip)?;
-    let nonblank = |s: &Option<String>| {
-        s.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
+    let locale = req
+        .locale
+        .as_deref()
+        .and_then(Locale::parse)
+        .unwrap_or_default();
     let user = service::create_user(
         &state.db,
         &state.passwords,
         &state.clock,
-        NewUser {
-            phone: nonblank(&req.phone).and_then(|p| normalize_phone(&p)),
-            email: nonblank(&req.email).map(|e| normalize_email(&e)),
-            password: req.password.unwrap_or_default(),
-            full_name: nonblank(&req.full_name).unwrap_or_default(),
-            role: Role::Citizen,
-            unit_id: None,
-            locale: req
-                .locale
-                .as_deref()
-                .and_then(Locale::parse)
-                .unwrap_or_default(),
-        },
+        NewUser::from_input(
+            &req.phone,
+            &req.email,
+            &req.full_name,
+            req.password,
+            Role::Citizen,
+            None,
+            locale,
+        ),
     )
     .await?;
     let session = service::start_session(&state, user).await?;

@@ -29,6 +29,31 @@ pub struct NewUser {
     pub locale: Locale,
 }
 
+impl NewUser {
+    /// From what a client sent (already validated): phone to E.164, email
+    /// case-folded, names trimmed.
+    pub fn from_input(
+        phone: &Option<String>,
+        email: &Option<String>,
+        full_name: &Option<String>,
+        password: Option<String>,
+        role: Role,
+        unit_id: Option<Uuid>,
+        locale: Locale,
+    ) -> NewUser {
+        use crate::http::validate::nonblank;
+        NewUser {
+            phone: nonblank(phone).and_then(|p| normalize_phone(&p)),
+            email: nonblank(email).map(|e| normalize_email(&e)),
+            password: password.unwrap_or_default(),
+            full_name: nonblank(full_name).unwrap_or_default(),
+            role,
+            unit_id,
+            locale,
+        }
+    }
+}
+
 pub struct Session {
     pub user: users::Model,
     pub access_token: String,

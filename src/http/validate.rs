@@ -11,6 +11,14 @@ pub trait Validate {
     fn validate(&self) -> Result<(), AppError>;
 }
 
+/// The trimmed text, or `None` when absent or blank.
+pub fn nonblank(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
 /// Control characters other than tab and line breaks: never meant in text,
 /// and NUL is refused by PostgreSQL.
 pub fn has_control(s: &str) -> bool {
