@@ -6,30 +6,12 @@
 
 use std::future::Future;
 
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Locale {
-    #[default]
-    Vi,
-    En,
-}
+pub use crate::domain::Locale;
 
 impl Locale {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Locale::Vi => "vi",
-            Locale::En => "en",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<Locale> {
-        match code.trim().to_ascii_lowercase().as_str() {
-            "vi" => Some(Locale::Vi),
-            "en" => Some(Locale::En),
-            _ => None,
-        }
+    /// A language code as a client may send it (`" EN "` is English).
+    pub fn from_code(code: &str) -> Option<Locale> {
+        Locale::parse(code.trim().to_ascii_lowercase().as_str())
     }
 
     /// Picks the best supported language from an `Accept-Language` value

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod domain;
 pub mod entities;
 pub mod error;
 pub mod http;

@@ -19,10 +19,10 @@ use uuid::Uuid;
 
 use crate::auth::Role;
 use crate::calendar::WorkCalendar;
+use crate::domain::{EventKind, Locale, Month, Priority, UnitKind};
 use crate::entities::{categories, report_events, reports, routing_rules, units, users};
 use crate::reports::geo::public_point;
 use crate::reports::lifecycle::Status;
-use crate::reports::service::local_month;
 use crate::reports::staff::handling_deadline;
 use crate::reports::text::search_text;
 use crate::state::AppState;
@@ -357,7 +357,7 @@ async fn unit<C: ConnectionTrait>(
         id: Set(Uuid::now_v7()),
         code: Set(code.into()),
         name: Set(name.into()),
-        kind: Set(kind.into()),
+        kind: Set(UnitKind::parse(kind).unwrap_or(UnitKind::Other)),
         parent_id: Set(parent),
         area_code: Set(area.map(str::to_owned)),
         created_at: Set(now),
@@ -390,9 +390,9 @@ async fn staff_user<C: ConnectionTrait>(
         email: Set(Some(email.into())),
         password_hash: Set(hash.into()),
         full_name: Set(name.into()),
-        role: Set(role.as_str().into()),
+        role: Set(role),
         unit_id: Set(unit),
-        locale: Set("vi".into()),
+        locale: Set(Locale::Vi),
         created_at: Set(now),
         updated_at: Set(now),
         disabled_at: Set(None),
@@ -575,9 +575,9 @@ pub async fn seed(state: &AppState, opts: &SeedOptions) -> anyhow::Result<SeedSu
             email: Set(None),
             password_hash: Set(hash.clone()),
             full_name: Set(format!("Công dân {}", i + 1)),
-            role: Set("citizen".into()),
+            role: Set(Role::Citizen),
             unit_id: Set(None),
-            locale: Set("vi".into()),
+            locale: Set(Locale::Vi),
             created_at: Set(now - Duration::days(i64::from(opts.months) * 31)),
             updated_at: Set(now),
             disabled_at: Set(None),
@@ -637,7 +637,7 @@ pub async fn seed(state: &AppState, opts: &SeedOptions) -> anyhow::Result<SeedSu
                 life.status
             };
             last_by_cat.insert(cat.id, id);
-            let mut ev = |kind: &str,
+            let mut ev = |kind: EventKind,
                           from: Option<Status>,
                           to: Option<Status>,
                           at: DateTime<Utc>,
@@ -647,9 +647,9 @@ pub async fn seed(state: &AppState, opts: &SeedOptions) -> anyhow::Result<SeedSu
                     id: Set(Uuid::now_v7()),
                     report_id: Set(id),
                     actor_id: Set(actor),
-                    kind: Set(kind.into()),
-                    from_status: Set(from.map(|s| s.as_str().into())),
-                    to_status: Set(to.map(|s| s.as_str().into())),
+                    kind: Set(kind),
+                    from_status: Set(from),
+                    to_status: Set(to),
                     public_message: Set(msg.map(str::to_owned)),
                     internal_note: Set(None),
                     data: Set(None),
@@ -657,7 +657,7 @@ pub async fn seed(state: &AppState, opts: &SeedOptions) -> anyhow::Result<SeedSu
                 });
             };
             ev(
-                "created",
+                EventKind::Created,
                 None,
                 Some(Status::Submitted),
                 created,
@@ -667,28 +667,28 @@ pub async fn seed(state: &AppState, opts: &SeedOptions) -> anyhow::Result<SeedSu
             let mut cur = Status::Submitted;
             for step in &life.steps {
                 let (kind, to, actor, msg) = match step.0 {
-                    Step::Accept => ("accepted", Status::Assigned, None, None),
-                    Step::Start => ("started", Status::InProgress, officer, None),
+                    Step::Accept => (EventKind::Accepted, Status::Assigned, None, None),
+                    Step::Start => (EventKind::Started, Status::InProgress, officer, None),
                     Step::Resolve => (
-                        "resolved",
+                        EventKind::Resolved,
                         Status::Resolved,
                         officer,
                         Some("Đã kiểm tra và xử lý xong."),
                     ),
                     Step::Reject => (
-                        "rejected",
+                        EventKind::Rejected,
                         Status::Rejected,
                         None,
                         Some("Nội dung không thuộc thẩm quyền giải quyết."),
                     ),
                     Step::Duplicate => (
-                        "marked_duplicate",
+                        EventKind::MarkedDuplicate,
                         Status::Duplicate,
                         None,
                         Some("Trùng với phản ánh đã tiếp nhận."),
                     ),
-                    Step::Rate => ("rated", cur, Some(reporter), None),
-                    Step::Close => ("closed", Status::Closed, None, None),
+                    Step::Rate => (EventKind::Rated, cur, Some(reporter), None),
+                    Step::Close => (EventKind::Closed, Status::Closed, None, None),
                 };
                 if step.0 == Step::Duplicate && duplicate_of.is_none() {
                     continue;
@@ -707,9 +707,9 @@ pub async fn seed(state: &AppState, opts: &SeedOptions) -> anyhow::Result<SeedSu
                 reporter_id: Set(Some(reporter)),
                 category_id: Set(cat.id),
                 priority: Set(if rng.random_range(0..20) == 0 {
-                    "urgent".into()
+                    Priority::Urgent
                 } else {
-                    "normal".into()
+                    Priority::Normal
                 }),
                 title: Set(title.into()),
                 description: Set(description),
@@ -721,14 +721,14 @@ pub async fn seed(state: &AppState, opts: &SeedOptions) -> anyhow::Result<SeedSu
                 area_code: Set(Some(w.area.into())),
                 is_anonymous: Set(rng.random_range(0..10) == 0),
                 is_public: Set(rng.random_range(0..20) != 0),
-                status: Set(status.as_str().into()),
+                status: Set(status),
                 unit_id: Set(Some(unit_id)),
                 assignee_id: Set(life.due_at.and(officer)),
                 ack_due_at: Set(life.ack_due_at),
                 due_at: Set(life.due_at),
-                received_month: Set(local_month(created, tz)),
+                received_month: Set(Month::of(created, tz).yyyymm()),
                 handled_at: Set(life.handled_at),
-                handled_month: Set(life.handled_at.map(|t| local_month(t, tz))),
+                handled_month: Set(life.handled_at.map(|t| Month::of(t, tz).yyyymm())),
                 resolved_at: Set(life.resolved_at),
                 closed_at: Set(life.closed_at),
                 rating: Set(life.rating),
@@ -738,6 +738,7 @@ pub async fn seed(state: &AppState, opts: &SeedOptions) -> anyhow::Result<SeedSu
                 follower_count: Set(0),
                 created_at: Set(created),
                 updated_at: Set(life.steps.last().map(|s| s.1).unwrap_or(created)),
+                version: Set(i32::try_from(life.steps.len()).unwrap_or(0)),
                 client_request_id: Set(None),
                 client_request_hash: Set(None),
             });

@@ -292,7 +292,11 @@ async fn scope_hides_other_units_reports() {
     )
     .await;
     assert_eq!(r.error_fields(), ["assignee_id"]);
-    assert_eq!(app.report(id).await.status, "submitted", "nothing changed");
+    assert_eq!(
+        app.report(id).await.status.as_str(),
+        "submitted",
+        "nothing changed"
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM report_events").await, 2);
 }
 
@@ -785,7 +789,7 @@ async fn resolved_reports_close_by_themselves_after_seven_days() {
         citizen_feedback::reports::staff::auto_close(&app.state)
     );
     assert_eq!(a.expect("a") + b.expect("b"), 1);
-    assert_eq!(app.report(id).await.status, "closed");
+    assert_eq!(app.report(id).await.status.as_str(), "closed");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM report_events WHERE kind = 'closed'")
             .await,

@@ -39,7 +39,7 @@ fn month_start(m: i32) -> DateTime<Utc> {
 /// no contributions): what every month's figures must be.
 fn expected(all: &[reports::Model], m: i32) -> BTreeMap<&'static str, i64> {
     let end = month_start(next_month(m));
-    let not_dup = |r: &&reports::Model| r.status != "duplicate";
+    let not_dup = |r: &&reports::Model| r.status.as_str() != "duplicate";
     let cohort: Vec<&reports::Model> = all
         .iter()
         .filter(|r| r.received_month == m)
@@ -70,12 +70,15 @@ fn expected(all: &[reports::Model], m: i32) -> BTreeMap<&'static str, i64> {
     );
     out.insert(
         "rejected",
-        cohort.iter().filter(|r| r.status == "rejected").count() as i64,
+        cohort
+            .iter()
+            .filter(|r| r.status.as_str() == "rejected")
+            .count() as i64,
     );
     out.insert(
         "duplicates",
         all.iter()
-            .filter(|r| r.received_month == m && r.status == "duplicate")
+            .filter(|r| r.received_month == m && r.status.as_str() == "duplicate")
             .count() as i64,
     );
     out.insert(

@@ -12,6 +12,7 @@ mod m20261123_000005_reference_and_clients;
 mod m20261123_000006_reports;
 mod m20261123_000007_triage;
 mod m20261123_000008_stats;
+mod m20261124_000009_versions;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_reports::Migration),
             Box::new(m20261123_000007_triage::Migration),
             Box::new(m20261123_000008_stats::Migration),
+            Box::new(m20261124_000009_versions::Migration),
         ]
     }
 }

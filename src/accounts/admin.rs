@@ -97,7 +97,7 @@ async fn list_staff(
     _admin: Admin,
 ) -> AppResult<Json<Vec<UserBody>>> {
     let all = users::Entity::find()
-        .filter(users::Column::Role.ne(Role::Citizen.as_str()))
+        .filter(users::Column::Role.ne(Role::Citizen))
         .order_by_asc(users::Column::CreatedAt)
         .all(&state.db)
         .await?;
@@ -190,14 +190,14 @@ async fn update_staff(
     let user = users::Entity::find_by_id(id)
         .one(&state.db)
         .await?
-        .filter(|u| u.role != Role::Citizen.as_str())
+        .filter(|u| u.role != Role::Citizen)
         .ok_or(AppError::NotFound)?;
     let role = req
         .role
         .as_deref()
         .map(str::trim)
         .and_then(staff_role)
-        .or(Role::parse(&user.role));
+        .or(Some(user.role));
     let unit = match req.unit_id {
         Some(u) => u,
         None => user.unit_id,
@@ -211,7 +211,7 @@ async fn update_staff(
     let now = state.clock.now();
     let mut m = user.into_active_model();
     if let Some(r) = role {
-        m.role = Set(r.as_str().to_owned());
+        m.role = Set(r);
     }
     m.unit_id = Set(unit);
     if let Some(name) = req.full_name.as_deref().map(str::trim) {

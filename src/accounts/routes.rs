@@ -56,9 +56,9 @@ impl From<users::Model> for UserBody {
             phone: u.phone,
             email: u.email,
             full_name: u.full_name,
-            role: Role::parse(&u.role).unwrap_or(Role::Citizen),
+            role: u.role,
             unit_id: u.unit_id,
-            locale: Locale::parse(&u.locale).unwrap_or_default(),
+            locale: u.locale,
             created_at: u.created_at,
         }
     }
@@ -152,7 +152,7 @@ impl Validate for RegisterRequest {
             "phone",
         );
         if let Some(l) = &self.locale
-            && Locale::parse(l).is_none()
+            && Locale::from_code(l).is_none()
         {
             c.add("locale", Msg::InvalidLocale);
         }
@@ -178,7 +178,7 @@ async fn register(
     let locale = req
         .locale
         .as_deref()
-        .and_then(Locale::parse)
+        .and_then(Locale::from_code)
         .unwrap_or_default();
     let user = service::create_user(
         &state.db,
@@ -321,7 +321,7 @@ impl Validate for PatchMeRequest {
             c.text("full_name", &self.full_name, 255);
         }
         if let Some(l) = &self.locale
-            && Locale::parse(l).is_none()
+            && Locale::from_code(l).is_none()
         {
             c.add("locale", Msg::InvalidLocale);
         }
@@ -347,8 +347,8 @@ async fn patch_me(
     if let Some(name) = req.full_name {
         model.full_name = Set(name.trim().to_owned());
     }
-    if let Some(locale) = req.locale.as_deref().and_then(Locale::parse) {
-        model.locale = Set(locale.as_str().to_owned());
+    if let Some(locale) = req.locale.as_deref().and_then(Locale::from_code) {
+        model.locale = Set(locale);
     }
     model.updated_at = Set(state.clock.now());
     let updated = model.update(&state.db).await.map_err(AppError::from)?;

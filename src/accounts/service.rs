@@ -77,9 +77,9 @@ pub async fn create_user<C: ConnectionTrait>(
         email: Set(new.email),
         password_hash: Set(hash),
         full_name: Set(new.full_name),
-        role: Set(new.role.as_str().to_owned()),
+        role: Set(new.role),
         unit_id: Set(new.unit_id),
-        locale: Set(new.locale.as_str().to_owned()),
+        locale: Set(new.locale),
         created_at: Set(now),
         updated_at: Set(now),
         disabled_at: Set(None),
@@ -153,8 +153,7 @@ fn session_for(
     user: users::Model,
     refresh: (Uuid, String),
 ) -> AppResult<Session> {
-    let role =
-        Role::parse(&user.role).ok_or_else(|| anyhow::anyhow!("unknown role {}", user.role))?;
+    let role = user.role;
     let access = state
         .jwt
         .issue(user.id, role, user.unit_id, state.clock.now())?;

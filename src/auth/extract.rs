@@ -60,7 +60,7 @@ where
             .await?
             .filter(|u| u.disabled_at.is_none())
             .ok_or(AppError::Unauthorized(Msg::InvalidToken))?;
-        let role = Role::parse(&user.role).ok_or(AppError::Unauthorized(Msg::InvalidToken))?;
+        let role = user.role;
         let current = CurrentUser {
             id: user.id,
             role,

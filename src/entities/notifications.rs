@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::{EventKind, Status};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "notifications")]
 pub struct Model {
@@ -9,9 +11,9 @@ pub struct Model {
     pub report_id: Uuid,
     pub event_id: Uuid,
     /// The event kind that caused it.
-    pub kind: String,
+    pub kind: EventKind,
     pub report_code: String,
-    pub to_status: Option<String>,
+    pub to_status: Option<Status>,
     /// The public message of the event, if any.
     pub message: Option<String>,
     pub created_at: DateTimeUtc,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::DeliveryStatus;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "outbox")]
 pub struct Model {
@@ -13,6 +15,7 @@ pub struct Model {
     pub next_attempt_at: DateTimeUtc,
     pub delivered_at: Option<DateTimeUtc>,
     pub last_error: Option<String>,
+    pub status: DeliveryStatus,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::{EventKind, Status};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "report_events")]
 pub struct Model {
@@ -7,9 +9,9 @@ pub struct Model {
     pub id: Uuid,
     pub report_id: Uuid,
     pub actor_id: Option<Uuid>,
-    pub kind: String,
-    pub from_status: Option<String>,
-    pub to_status: Option<String>,
+    pub kind: EventKind,
+    pub from_status: Option<Status>,
+    pub to_status: Option<Status>,
     pub public_message: Option<String>,
     pub internal_note: Option<String>,
     pub data: Option<Json>,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::{Priority, Status};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "reports")]
 pub struct Model {
@@ -9,8 +11,7 @@ pub struct Model {
     pub code: String,
     pub reporter_id: Option<Uuid>,
     pub category_id: Uuid,
-    /// `normal` | `urgent`
-    pub priority: String,
+    pub priority: Priority,
     pub title: String,
     pub description: String,
     pub lat: f64,
@@ -24,7 +25,7 @@ pub struct Model {
     pub area_code: Option<String>,
     pub is_anonymous: bool,
     pub is_public: bool,
-    pub status: String,
+    pub status: Status,
     pub unit_id: Option<Uuid>,
     pub assignee_id: Option<Uuid>,
     pub ack_due_at: DateTimeUtc,
@@ -44,6 +45,8 @@ pub struct Model {
     pub search_text: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Incremented by every change; stale writes compare it.
+    pub version: i32,
     /// The `Idempotency-Key` the report was filed with, and a hash of the body.
     pub client_request_id: Option<String>,
     pub client_request_hash: Option<String>,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::UnitKind;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "units")]
 pub struct Model {
@@ -9,7 +11,7 @@ pub struct Model {
     pub code: String,
     pub name: String,
     /// `city` | `department` | `district` | `ward` | `commune` | `other`
-    pub kind: String,
+    pub kind: UnitKind,
     pub parent_id: Option<Uuid>,
     /// The administrative area the unit covers.
     pub area_code: Option<String>,

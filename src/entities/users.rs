@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::{Locale, Role};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
@@ -12,11 +14,9 @@ pub struct Model {
     /// argon2id PHC string.
     pub password_hash: String,
     pub full_name: String,
-    /// `citizen` | `officer` | `coordinator` | `admin`
-    pub role: String,
+    pub role: Role,
     pub unit_id: Option<Uuid>,
-    /// `vi` | `en`
-    pub locale: String,
+    pub locale: Locale,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub disabled_at: Option<DateTimeUtc>,

@@ -10,6 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::domain::{DeliveryStatus, EventKind};
 use crate::entities::{notifications, outbox, report_events, report_followers, reports};
 use crate::error::AppResult;
 
@@ -23,9 +24,9 @@ pub async fn fan_out<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<usize> {
     let mut recipients: Vec<Uuid> = Vec::new();
-    match event.kind.as_str() {
-        "note" | "created" | "rated" => {}
-        "comment" => recipients.extend(report.reporter_id),
+    match event.kind {
+        EventKind::Note | EventKind::Created | EventKind::Rated => {}
+        EventKind::Comment => recipients.extend(report.reporter_id),
         _ => {
             recipients.extend(report.reporter_id);
             let followers: Vec<Uuid> = report_followers::Entity::find()
@@ -51,9 +52,9 @@ pub async fn fan_out<C: ConnectionTrait>(
             user_id: Set(*user),
             report_id: Set(report.id),
             event_id: Set(event.id),
-            kind: Set(event.kind.clone()),
+            kind: Set(event.kind),
             report_code: Set(report.code.clone()),
-            to_status: Set(event.to_status.clone()),
+            to_status: Set(event.to_status),
             message: Set(event.public_message.clone()),
             created_at: Set(now),
             read_at: Set(None),
@@ -76,6 +77,7 @@ pub async fn fan_out<C: ConnectionTrait>(
         next_attempt_at: Set(now),
         delivered_at: Set(None),
         last_error: Set(None),
+        status: Set(DeliveryStatus::Pending),
     })
     .exec(db)
     .await?;

@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::extract::CurrentUser;
+use crate::domain::EventKind;
 use crate::entities::notifications;
 use crate::error::{AppError, AppResult, ProblemBody};
 use crate::http::extract::ValidatedQuery;
@@ -46,23 +47,23 @@ pub struct NotificationBody {
 
 fn title(n: &notifications::Model, l: Locale) -> String {
     let code = &n.report_code;
-    let (vi, en) = match n.kind.as_str() {
-        "accepted" | "assigned" => (
+    let (vi, en) = match n.kind {
+        EventKind::Accepted | EventKind::Assigned => (
             "đã được tiếp nhận và chuyển xử lý",
             "was accepted and assigned",
         ),
-        "started" => ("đang được xử lý", "is being handled"),
-        "resolved" => ("đã được xử lý xong", "was resolved"),
-        "rejected" => ("đã bị từ chối", "was rejected"),
-        "marked_duplicate" => (
+        EventKind::Started => ("đang được xử lý", "is being handled"),
+        EventKind::Resolved => ("đã được xử lý xong", "was resolved"),
+        EventKind::Rejected => ("đã bị từ chối", "was rejected"),
+        EventKind::MarkedDuplicate => (
             "được gộp với một phản ánh trùng",
             "was merged with a duplicate",
         ),
-        "reopened" => ("đã được mở lại", "was reopened"),
-        "closed" => ("đã đóng", "was closed"),
-        "extended" => ("được gia hạn xử lý", "had its deadline extended"),
-        "recategorized" => ("được chuyển lĩnh vực", "was moved to another category"),
-        "comment" => ("có trả lời mới", "has a new reply"),
+        EventKind::Reopened => ("đã được mở lại", "was reopened"),
+        EventKind::Closed => ("đã đóng", "was closed"),
+        EventKind::Extended => ("được gia hạn xử lý", "had its deadline extended"),
+        EventKind::Recategorized => ("được chuyển lĩnh vực", "was moved to another category"),
+        EventKind::Comment => ("có trả lời mới", "has a new reply"),
         _ => ("có cập nhật", "was updated"),
     };
     match l {
@@ -113,8 +114,8 @@ async fn inbox(
             id: n.id,
             report_id: n.report_id,
             report_code: n.report_code,
-            kind: n.kind,
-            to_status: n.to_status,
+            kind: n.kind.as_str().to_owned(),
+            to_status: n.to_status.map(|s| s.as_str().to_owned()),
             message: n.message,
             created_at: n.created_at,
             read_at: n.read_at,

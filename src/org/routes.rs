@@ -14,8 +14,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::units::{KINDS, build_tree, would_cycle};
+use super::units::{build_tree, would_cycle};
 use crate::auth::extract::Admin;
+use crate::domain::UnitKind;
 use crate::entities::{categories, routing_rules, units};
 use crate::error::{AppError, AppResult, ProblemBody};
 use crate::http::extract::ValidatedJson;
@@ -121,7 +122,7 @@ async fn list_units(State(state): State<AppState>) -> AppResult<Json<Vec<UnitNod
         id: u.id,
         code: u.code,
         name: u.name,
-        kind: u.kind,
+        kind: u.kind.as_str().to_owned(),
         parent_id: u.parent_id,
         area_code: u.area_code,
         children,
@@ -148,7 +149,7 @@ impl From<units::Model> for UnitBody {
             id: u.id,
             code: u.code,
             name: u.name,
-            kind: u.kind,
+            kind: u.kind.as_str().to_owned(),
             parent_id: u.parent_id,
             area_code: u.area_code,
             created_at: u.created_at,
@@ -172,7 +173,7 @@ pub struct CreateUnit {
 }
 
 fn check_kind(c: &mut Check, kind: &str) {
-    if !KINDS.contains(&kind) {
+    if UnitKind::parse(kind).is_none() {
         c.add("kind", Msg::InvalidKind);
     }
 }
@@ -247,7 +248,10 @@ async fn create_unit(
         id: Set(Uuid::now_v7()),
         code: Set(trimmed(&req.code).unwrap_or_default()),
         name: Set(trimmed(&req.name).unwrap_or_default()),
-        kind: Set(trimmed(&req.kind).unwrap_or_default()),
+        kind: Set(trimmed(&req.kind)
+            .as_deref()
+            .and_then(UnitKind::parse)
+            .unwrap_or(UnitKind::Other)),
         parent_id: Set(req.parent_id),
         area_code: Set(trimmed(&req.area_code)),
         created_at: Set(now),
@@ -324,7 +328,7 @@ async fn update_unit(
     if let Some(name) = trimmed(&req.name) {
         m.name = Set(name);
     }
-    if let Some(kind) = trimmed(&req.kind) {
+    if let Some(kind) = trimmed(&req.kind).as_deref().and_then(UnitKind::parse) {
         m.kind = Set(kind);
     }
     if let Some(parent) = req.parent_id {

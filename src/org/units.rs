@@ -9,8 +9,6 @@ use uuid::Uuid;
 use crate::entities::units;
 use crate::error::AppResult;
 
-pub const KINDS: [&str; 6] = ["city", "department", "district", "ward", "commune", "other"];
-
 /// The unit and all units below it.
 pub async fn subtree_ids<C: ConnectionTrait>(db: &C, root: Uuid) -> AppResult<Vec<Uuid>> {
     let mut all = vec![root];

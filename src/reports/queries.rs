@@ -50,7 +50,7 @@ pub async fn list_mine<C: ConnectionTrait>(
 pub struct PublicFilter {
     pub bbox: Option<BBox>,
     pub category_code: Option<String>,
-    pub statuses: Vec<String>,
+    pub statuses: Vec<crate::domain::Status>,
     pub since: Option<DateTime<Utc>>,
 }
 

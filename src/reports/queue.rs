@@ -86,7 +86,7 @@ pub async fn list<C: ConnectionTrait>(
 ) -> AppResult<Vec<reports::Model>> {
     let mut q = scoped(scope);
     if !f.statuses.is_empty() {
-        q = q.filter(reports::Column::Status.is_in(f.statuses.iter().map(|s| s.as_str())));
+        q = q.filter(reports::Column::Status.is_in(f.statuses.iter().copied()));
     }
     if let Some(cat) = &f.category {
         let by_id = cat.parse::<Uuid>().ok();
@@ -112,14 +112,7 @@ pub async fn list<C: ConnectionTrait>(
     }
     if f.overdue {
         q = q
-            .filter(
-                reports::Column::Status.is_in(
-                    Status::ALL
-                        .iter()
-                        .filter(|s| s.is_open())
-                        .map(|s| s.as_str()),
-                ),
-            )
+            .filter(reports::Column::Status.is_in(Status::OPEN))
             .filter(reports::Column::DueAt.lt(now));
     }
     if let Some(text) = f.q.as_deref().map(fold).filter(|t| !t.is_empty()) {
@@ -223,9 +216,9 @@ pub async fn similar<C: ConnectionTrait>(
         .filter(reports::Column::Lng.between(r.lng - d, r.lng + d))
         .filter(reports::Column::CreatedAt.between(r.created_at - window, r.created_at + window))
         .filter(reports::Column::Status.is_not_in([
-            Status::Closed.as_str(),
-            Status::Rejected.as_str(),
-            Status::Duplicate.as_str(),
+            Status::Closed,
+            Status::Rejected,
+            Status::Duplicate,
         ]))
         .order_by_desc(reports::Column::CreatedAt)
         .limit(20)

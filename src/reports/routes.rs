@@ -16,7 +16,7 @@ use super::lifecycle::Status;
 use super::queries::{self, PublicFilter};
 use super::scope::{Access, access};
 use super::service::{self, CreateReport};
-use super::view::{EventBody, ReportBody, bodies};
+use super::view::{By, EventBody, ReportBody, bodies};
 use crate::auth::extract::{Citizen, CurrentUser, MaybeUser};
 use crate::entities::reports;
 use crate::error::{AppError, AppResult, FieldError, ProblemBody};
@@ -208,19 +208,14 @@ async fn add_comment(
     let e = service::comment(&state, &r, user.id, message).await?;
     Ok((
         StatusCode::CREATED,
-        Json(EventBody {
-            id: e.id,
-            kind: e.kind,
-            from_status: e.from_status,
-            to_status: e.to_status,
-            public_message: e.public_message,
-            by: if a == Access::Owner {
-                "reporter"
+        Json(EventBody::new(
+            e,
+            if a == Access::Owner {
+                By::Reporter
             } else {
-                "staff"
+                By::Staff
             },
-            created_at: e.created_at,
-        }),
+        )),
     ))
 }
 
@@ -409,7 +404,7 @@ impl PublicQuery {
         if let Some(s) = present(&self.status) {
             for st in s.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                 match Status::parse(st) {
-                    Some(st) => f.statuses.push(st.as_str().to_owned()),
+                    Some(st) => f.statuses.push(st),
                     None => c.add("status", Msg::InvalidStatus),
                 }
             }

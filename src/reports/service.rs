@@ -2,7 +2,7 @@
 //! rating, reopening. Each is one transaction that checks the current state,
 //! changes the report and appends its event.
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
@@ -19,6 +19,8 @@ use super::lifecycle::{Status, after_rating, citizen_may_reopen};
 use super::text::search_text;
 use crate::auth::extract::CurrentUser;
 use crate::db::begin_write;
+use crate::domain::Month;
+use crate::domain::{EventKind, Priority};
 use crate::entities::{categories, media, report_events, report_followers, report_media, reports};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::validate::{Check, Validate};
@@ -131,6 +133,10 @@ pub async fn recompute_public_points<C: ConnectionTrait>(
             reports::Entity::update_many()
                 .col_expr(reports::Column::PublicLat, Expr::value(plat))
                 .col_expr(reports::Column::PublicLng, Expr::value(plng))
+                .col_expr(
+                    reports::Column::Version,
+                    Expr::col(reports::Column::Version).add(1),
+                )
                 .filter(reports::Column::Id.eq(id))
                 .exec(db)
                 .await?;
@@ -148,12 +154,6 @@ pub fn valid_area_code(a: &str) -> bool {
         && a.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
         && a.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
-}
-
-/// The city's local `YYYYMM` of an instant.
-pub fn local_month(t: DateTime<Utc>, tz: chrono_tz::Tz) -> i32 {
-    let l = t.with_timezone(&tz);
-    l.year() * 100 + l.month() as i32
 }
 
 fn body_hash(req: &CreateReport) -> String {
@@ -272,7 +272,7 @@ pub async fn create(
         code: Set(code),
         reporter_id: Set(Some(user.id)),
         category_id: Set(category.id),
-        priority: Set("normal".into()),
+        priority: Set(Priority::Normal),
         title: Set(title),
         description: Set(description),
         lat: Set(lat),
@@ -283,12 +283,12 @@ pub async fn create(
         area_code: Set(area_code),
         is_anonymous: Set(req.is_anonymous.unwrap_or(false)),
         is_public: Set(req.is_public.unwrap_or(true)),
-        status: Set(Status::Submitted.as_str().into()),
+        status: Set(Status::Submitted),
         unit_id: Set(unit_id),
         assignee_id: Set(None),
         ack_due_at: Set(ack_due_at),
         due_at: Set(None),
-        received_month: Set(local_month(now, tz)),
+        received_month: Set(Month::of(now, tz).yyyymm()),
         handled_at: Set(None),
         handled_month: Set(None),
         resolved_at: Set(None),
@@ -300,6 +300,7 @@ pub async fn create(
         follower_count: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
+        version: Set(0),
         client_request_id: Set(idempotency_key.clone()),
         client_request_hash: Set(idempotency_key.as_ref().map(|_| hash.clone())),
     };
@@ -334,7 +335,7 @@ pub async fn create(
         &txn,
         &report,
         Some(user.id),
-        "created",
+        EventKind::Created,
         None,
         Some(Status::Submitted),
         None,
@@ -368,7 +369,7 @@ pub async fn append_event<C: ConnectionTrait>(
     db: &C,
     report: &reports::Model,
     actor: Option<Uuid>,
-    kind: &str,
+    kind: EventKind,
     from: Option<Status>,
     to: Option<Status>,
     public_message: Option<String>,
@@ -378,9 +379,9 @@ pub async fn append_event<C: ConnectionTrait>(
         id: Set(Uuid::now_v7()),
         report_id: Set(report.id),
         actor_id: Set(actor),
-        kind: Set(kind.to_owned()),
-        from_status: Set(from.map(|s| s.as_str().to_owned())),
-        to_status: Set(to.map(|s| s.as_str().to_owned())),
+        kind: Set(kind),
+        from_status: Set(from),
+        to_status: Set(to),
         public_message: Set(public_message),
         internal_note: Set(None),
         data: Set(None),
@@ -395,7 +396,7 @@ pub async fn append_event<C: ConnectionTrait>(
 async fn lock_status(
     txn: &DatabaseTransaction,
     id: Uuid,
-    expected: &str,
+    expected: Status,
 ) -> AppResult<reports::Model> {
     let r = reports::Entity::find_by_id(id)
         .one(txn)
@@ -407,19 +408,21 @@ async fn lock_status(
     Ok(r)
 }
 
-/// Writes `m` only if the report is still as `before` was read (same status
-/// and `updated_at`); a change committed in between makes this a 409, so two
-/// transactions never both apply their rollup delta from the same "before".
+/// Writes `m` only if the report is still at the `version` `before` was read
+/// at, and moves it to the next version; a change committed in between makes
+/// this a 409, so two transactions never both apply their rollup delta from
+/// the same "before". (A timestamp would not do: two changes in the same
+/// microsecond share one.)
 pub async fn update_if_unchanged<C: ConnectionTrait>(
     db: &C,
     before: &reports::Model,
-    m: reports::ActiveModel,
+    mut m: reports::ActiveModel,
 ) -> AppResult<reports::Model> {
+    m.version = Set(before.version + 1);
     let res = reports::Entity::update_many()
         .set(m)
         .filter(reports::Column::Id.eq(before.id))
-        .filter(reports::Column::Status.eq(before.status.as_str()))
-        .filter(reports::Column::UpdatedAt.eq(before.updated_at))
+        .filter(reports::Column::Version.eq(before.version))
         .exec(db)
         .await?;
     if res.rows_affected != 1 {
@@ -443,7 +446,7 @@ pub async fn comment(
         &txn,
         report,
         Some(actor),
-        "comment",
+        EventKind::Comment,
         None,
         None,
         Some(message),
@@ -534,8 +537,8 @@ pub async fn rate(
 ) -> AppResult<reports::Model> {
     let now = state.clock.now();
     let txn = begin_write(&state.db).await?;
-    let r = lock_status(&txn, report.id, &report.status).await?;
-    let status = Status::parse(&r.status).ok_or(AppError::Conflict(Msg::NotRatable))?;
+    let r = lock_status(&txn, report.id, report.status).await?;
+    let status = r.status;
     let next = after_rating(status, r.rating.is_some(), score)
         .map_err(|_| AppError::Conflict(Msg::NotRatable))?;
     let mut m = r.clone().into_active_model();
@@ -544,7 +547,7 @@ pub async fn rate(
     m.rated_at = Set(Some(now));
     m.updated_at = Set(now);
     if let Some(Status::Closed) = next {
-        m.status = Set(Status::Closed.as_str().into());
+        m.status = Set(Status::Closed);
         m.closed_at = Set(Some(now));
     }
     let updated = update_if_unchanged(&txn, &r, m).await?;
@@ -552,7 +555,7 @@ pub async fn rate(
         id: Set(Uuid::now_v7()),
         report_id: Set(r.id),
         actor_id: Set(Some(user)),
-        kind: Set("rated".into()),
+        kind: Set(EventKind::Rated),
         from_status: Set(None),
         to_status: Set(None),
         public_message: Set(comment),
@@ -567,7 +570,7 @@ pub async fn rate(
             &txn,
             &updated,
             Some(user),
-            "closed",
+            EventKind::Closed,
             Some(status),
             Some(to),
             None,
@@ -590,13 +593,13 @@ pub async fn reopen_by_citizen(
 ) -> AppResult<reports::Model> {
     let now = state.clock.now();
     let txn = begin_write(&state.db).await?;
-    let r = lock_status(&txn, report.id, &report.status).await?;
-    let status = Status::parse(&r.status).ok_or(AppError::Conflict(Msg::NotReopenable))?;
+    let r = lock_status(&txn, report.id, report.status).await?;
+    let status = r.status;
     if !citizen_may_reopen(status, r.rating, r.resolved_at, now) {
         return Err(AppError::Conflict(Msg::NotReopenable));
     }
     let mut m = r.clone().into_active_model();
-    m.status = Set(Status::InProgress.as_str().into());
+    m.status = Set(Status::InProgress);
     // Handling starts over: the next resolution is what counts (and is rated).
     m.handled_at = Set(None);
     m.handled_month = Set(None);
@@ -610,7 +613,7 @@ pub async fn reopen_by_citizen(
         &txn,
         &updated,
         Some(user),
-        "reopened",
+        EventKind::Reopened,
         Some(status),
         Some(Status::InProgress),
         reason,

@@ -15,11 +15,10 @@ use uuid::Uuid;
 use super::geo::public_point;
 use super::lifecycle::{AUTO_CLOSE_DAYS, Action, Status, TransitionError, transition};
 use super::scope::StaffScope;
-use super::service::local_month;
-use crate::auth::Role;
 use crate::auth::extract::CurrentUser;
 use crate::calendar::WorkCalendar;
 use crate::db::begin_write;
+use crate::domain::{EventKind, Month, Priority};
 use crate::entities::{categories, report_events, report_followers, reports, users};
 use crate::error::{AppError, AppResult};
 use crate::http::validate::{Check, Validate};
@@ -62,7 +61,7 @@ impl Validate for ActionRequest {
             c.add("action", Msg::InvalidAction);
         }
         if let Some(p) = &self.priority
-            && !matches!(p.as_str(), "normal" | "urgent")
+            && Priority::parse(p).is_none()
         {
             c.add("priority", Msg::InvalidPriority);
         }
@@ -137,7 +136,7 @@ async fn officer_in<C: ConnectionTrait>(
     let user = users::Entity::find_by_id(assignee)
         .one(db)
         .await?
-        .filter(|u| u.disabled_at.is_none() && Role::parse(&u.role).is_some_and(Role::is_staff))
+        .filter(|u| u.disabled_at.is_none() && u.role.is_staff())
         .ok_or(AppError::field("assignee_id", Msg::AssigneeNotInUnit))?;
     if let Some(unit) = unit {
         let units = crate::org::units::subtree_ids(db, unit).await?;
@@ -174,8 +173,7 @@ pub async fn apply(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    let from =
-        Status::parse(&r.status).ok_or_else(|| anyhow::anyhow!("unknown status {}", r.status))?;
+    let from = r.status;
     let to =
         transition(from, action, user.role, scope.contains(r.unit_id)).map_err(|e| match e {
             TransitionError::OutOfScope => AppError::NotFound,
@@ -211,13 +209,14 @@ pub async fn apply(
                 // A new unit picks its own officer.
                 m.assignee_id = Set(None);
             }
-            let urgent = match req.priority.as_deref() {
+            let priority = match req.priority.as_deref().and_then(Priority::parse) {
                 Some(p) => {
-                    m.priority = Set(p.to_owned());
-                    p == "urgent"
+                    m.priority = Set(p);
+                    p
                 }
-                None => r.priority == "urgent",
+                None => r.priority,
             };
+            let urgent = priority == Priority::Urgent;
             if r.due_at.is_none() {
                 let cat = categories::Entity::find_by_id(r.category_id)
                     .one(&txn)
@@ -235,13 +234,13 @@ pub async fn apply(
             m.resolved_at = Set(Some(now));
             if r.handled_at.is_none() {
                 m.handled_at = Set(Some(now));
-                m.handled_month = Set(Some(local_month(now, tz)));
+                m.handled_month = Set(Some(Month::of(now, tz).yyyymm()));
             }
         }
         Action::Reject => {
             if r.handled_at.is_none() {
                 m.handled_at = Set(Some(now));
-                m.handled_month = Set(Some(local_month(now, tz)));
+                m.handled_month = Set(Some(Month::of(now, tz).yyyymm()));
             }
         }
         Action::MarkDuplicate => {
@@ -250,9 +249,7 @@ pub async fn apply(
                 .one(&txn)
                 .await?
                 .filter(|o| {
-                    o.id != r.id
-                        && o.status != Status::Duplicate.as_str()
-                        && scope.contains(o.unit_id)
+                    o.id != r.id && o.status != Status::Duplicate && scope.contains(o.unit_id)
                 })
                 .ok_or(AppError::field("duplicate_of", Msg::DuplicateOfInvalid))?;
             m.duplicate_of = Set(Some(original.id));
@@ -311,7 +308,7 @@ pub async fn apply(
     if let Some(reason) = trimmed(&req.reason) {
         data.insert("reason".into(), reason.into());
     }
-    m.status = Set(to.as_str().to_owned());
+    m.status = Set(to);
     m.updated_at = Set(now);
 
     // The status check: only one of two concurrent actions can move the report
@@ -321,9 +318,9 @@ pub async fn apply(
         id: Set(Uuid::now_v7()),
         report_id: Set(report.id),
         actor_id: Set(Some(user.id)),
-        kind: Set(action.event_kind().to_owned()),
-        from_status: Set(Some(from.as_str().to_owned())),
-        to_status: Set(Some(to.as_str().to_owned())),
+        kind: Set(action.event_kind()),
+        from_status: Set(Some(from)),
+        to_status: Set(Some(to)),
         public_message: Set(public_message),
         internal_note: Set(trimmed(&req.internal_note)),
         data: Set((!data.is_empty()).then_some(serde_json::Value::Object(data))),
@@ -416,7 +413,7 @@ pub async fn add_note(
         id: Set(Uuid::now_v7()),
         report_id: Set(r.id),
         actor_id: Set(Some(user.id)),
-        kind: Set("note".into()),
+        kind: Set(EventKind::Note),
         from_status: Set(None),
         to_status: Set(None),
         public_message: Set(None),
@@ -451,7 +448,7 @@ pub async fn auto_close(state: &AppState) -> AppResult<usize> {
     let now = state.clock.now();
     let cutoff = now - Duration::days(AUTO_CLOSE_DAYS);
     let due: Vec<reports::Model> = reports::Entity::find()
-        .filter(reports::Column::Status.eq(Status::Resolved.as_str()))
+        .filter(reports::Column::Status.eq(Status::Resolved))
         .filter(reports::Column::ResolvedAt.lte(cutoff))
         .all(&state.db)
         .await?;
@@ -463,11 +460,11 @@ pub async fn auto_close(state: &AppState) -> AppResult<usize> {
         let Some(r) = reports::Entity::find_by_id(candidate.id).one(&txn).await? else {
             continue;
         };
-        if r.status != Status::Resolved.as_str() || r.resolved_at.is_none_or(|t| t > cutoff) {
+        if r.status != Status::Resolved || r.resolved_at.is_none_or(|t| t > cutoff) {
             continue;
         }
         let mut m = r.clone().into_active_model();
-        m.status = Set(Status::Closed.as_str().into());
+        m.status = Set(Status::Closed);
         m.closed_at = Set(Some(now));
         m.updated_at = Set(now);
         let report = match super::service::update_if_unchanged(&txn, &r, m).await {
@@ -480,7 +477,7 @@ pub async fn auto_close(state: &AppState) -> AppResult<usize> {
             &txn,
             &report,
             None,
-            "closed",
+            EventKind::Closed,
             Some(Status::Resolved),
             Some(Status::Closed),
             None,

@@ -290,10 +290,10 @@ impl From<report_events::Model> for StaffEventBody {
     fn from(e: report_events::Model) -> Self {
         StaffEventBody {
             id: e.id,
-            kind: e.kind,
+            kind: e.kind.as_str().to_owned(),
             actor_id: e.actor_id,
-            from_status: e.from_status,
-            to_status: e.to_status,
+            from_status: e.from_status.map(|s| s.as_str().to_owned()),
+            to_status: e.to_status.map(|s| s.as_str().to_owned()),
             public_message: e.public_message,
             internal_note: e.internal_note,
             data: e.data,

@@ -9,8 +9,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::lifecycle::Status;
 use super::scope::Access;
+use crate::domain::EventKind;
 use crate::entities::{categories, media, report_events, report_media, reports, units, users};
 use crate::error::AppResult;
 use crate::i18n::Locale;
@@ -102,8 +102,47 @@ pub struct ReportBody {
 }
 
 pub fn is_overdue(r: &reports::Model, now: DateTime<Utc>) -> bool {
-    let open = Status::parse(&r.status).is_some_and(Status::is_open);
-    open && r.due_at.is_some_and(|d| now > d)
+    r.status.is_open() && r.due_at.is_some_and(|d| now > d)
+}
+
+/// Who made an event, as the timeline shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum By {
+    Reporter,
+    Staff,
+    System,
+}
+
+impl By {
+    pub fn of(e: &report_events::Model, r: &reports::Model) -> By {
+        match e.actor_id {
+            None => By::System,
+            Some(a) if Some(a) == r.reporter_id => By::Reporter,
+            Some(_) => By::Staff,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            By::Reporter => "reporter",
+            By::Staff => "staff",
+            By::System => "system",
+        }
+    }
+}
+
+impl EventBody {
+    pub fn new(e: report_events::Model, by: By) -> EventBody {
+        EventBody {
+            id: e.id,
+            kind: e.kind.as_str().to_owned(),
+            from_status: e.from_status.map(|s| s.as_str().to_owned()),
+            to_status: e.to_status.map(|s| s.as_str().to_owned()),
+            public_message: e.public_message,
+            by: by.as_str(),
+            created_at: e.created_at,
+        }
+    }
 }
 
 /// Builds the bodies of `rows` (each with the caller's access to it).
@@ -210,26 +249,15 @@ pub async fn bodies<C: ConnectionTrait>(
                 .remove(&r.id)
                 .unwrap_or_default()
                 .into_iter()
-                .filter(|e| visible_event(&e.kind, access))
-                .map(|e| EventBody {
-                    by: match e.actor_id {
-                        None => "system",
-                        Some(a) if Some(a) == r.reporter_id => "reporter",
-                        Some(_) => "staff",
-                    },
+                .filter(|e| visible_event(e.kind, access))
+                .map(|mut e| {
                     // What the reporter wrote (a rating comment, a reopen
                     // reason) is between them and the city, not for the public.
-                    public_message: if !full && e.actor_id.is_some() && e.actor_id == r.reporter_id
-                    {
-                        None
-                    } else {
-                        e.public_message
-                    },
-                    id: e.id,
-                    kind: e.kind,
-                    from_status: e.from_status,
-                    to_status: e.to_status,
-                    created_at: e.created_at,
+                    if !full && e.actor_id.is_some() && e.actor_id == r.reporter_id {
+                        e.public_message = None;
+                    }
+                    let by = By::of(&e, &r);
+                    EventBody::new(e, by)
                 })
                 .collect()
         });
@@ -250,8 +278,8 @@ pub async fn bodies<C: ConnectionTrait>(
             overdue: is_overdue(&r, now),
             id: r.id,
             code: r.code,
-            status: r.status,
-            priority: r.priority,
+            status: r.status.as_str().to_owned(),
+            priority: r.priority.as_str().to_owned(),
             category: CategoryRef {
                 id: r.category_id,
                 code: cat.map(|c| c.code.clone()).unwrap_or_default(),
@@ -287,10 +315,10 @@ pub async fn bodies<C: ConnectionTrait>(
 
 /// Internal notes never leave the staff side; comments are between the
 /// citizen and staff, so the public does not see them either.
-pub fn visible_event(kind: &str, access: Access) -> bool {
+pub fn visible_event(kind: EventKind, access: Access) -> bool {
     match kind {
-        "note" => false,
-        "comment" => access.is_full(),
+        EventKind::Note => false,
+        EventKind::Comment => access.is_full(),
         _ => true,
     }
 }

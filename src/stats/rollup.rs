@@ -13,9 +13,9 @@ use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
 use sea_orm::{ConnectionTrait, DbErr};
 use uuid::Uuid;
 
+use crate::domain::Month;
 use crate::entities::reports;
 use crate::reports::lifecycle::Status;
-use crate::reports::service::local_month;
 
 /// The rollup key: local month, unit (nil: none), category, area ("": none).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -116,14 +116,14 @@ pub fn contributions(r: &reports::Model, tz: Tz) -> Contribution {
         category_id: r.category_id,
         area_code: r.area_code.clone().unwrap_or_default(),
     };
-    let status = Status::parse(&r.status);
+    let status = Some(r.status);
     if status == Some(Status::Duplicate) {
         c.at(key(r.received_month)).duplicates = 1;
         return c;
     }
     let base = c.at(key(r.received_month));
     base.received = 1;
-    let handled_month = r.handled_at.map(|t| local_month(t, tz));
+    let handled_month = r.handled_at.map(|t| Month::of(t, tz).yyyymm());
     if let Some(handled_at) = r.handled_at {
         base.handled = 1;
         if r.due_at.is_none_or(|d| handled_at <= d) {
@@ -144,7 +144,7 @@ pub fn contributions(r: &reports::Model, tz: Tz) -> Contribution {
             .or_default() += 1;
     }
     if let Some(due) = r.due_at {
-        let dm = local_month(due, tz);
+        let dm = Month::of(due, tz).yyyymm();
         c.at(key(dm)).due_count += 1;
         if let Some(hm) = handled_month {
             c.at(key(dm.max(hm))).due_handled += 1;

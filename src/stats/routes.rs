@@ -20,6 +20,7 @@ use super::queries::{self, GroupBy, GroupKey, StatsFilter, roll_up_units};
 use super::rollup::Counters;
 use crate::auth::Role;
 use crate::auth::extract::{Admin, Coordinator, CurrentUser};
+use crate::domain::Month;
 use crate::entities::{categories, stats_snapshots, units};
 use crate::error::{AppError, AppResult, ProblemBody};
 use crate::http::extract::ValidatedQuery;
@@ -28,7 +29,6 @@ use crate::i18n::{self, Locale};
 use crate::messages::Msg;
 use crate::org::routes::category_name;
 use crate::org::units::subtree_ids;
-use crate::reports::service::local_month;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -109,7 +109,7 @@ async fn resolve(
     user: Option<&CurrentUser>,
     q: &StatsQuery,
 ) -> AppResult<Resolved> {
-    let now_month = local_month(state.clock.now(), state.config.city_tz);
+    let now_month = Month::of(state.clock.now(), state.config.city_tz).yyyymm();
     let to = present(&q.to)
         .and_then(|s| parse_month(&s))
         .unwrap_or(now_month);
@@ -420,7 +420,7 @@ impl Validate for RankingQuery {
             c.add("month", Msg::InvalidMonth);
         }
         if let Some(l) = present(&self.level)
-            && !crate::org::units::KINDS.contains(&l.as_str())
+            && crate::domain::UnitKind::parse(&l).is_none()
         {
             c.add("level", Msg::InvalidKind);
         }
@@ -470,10 +470,15 @@ async fn ranking(
 ) -> AppResult<Json<RankingBody>> {
     let month = present(&q.month)
         .and_then(|m| parse_month(&m))
-        .unwrap_or_else(|| previous_month(local_month(state.clock.now(), state.config.city_tz)));
+        .unwrap_or_else(|| {
+            previous_month(Month::of(state.clock.now(), state.config.city_tz).yyyymm())
+        });
     let all = units::Entity::find().all(&state.db).await?;
     let targets: Vec<&units::Model> = match present(&q.level) {
-        Some(kind) => all.iter().filter(|u| u.kind == kind).collect(),
+        Some(kind) => all
+            .iter()
+            .filter(|u| Some(u.kind) == crate::domain::UnitKind::parse(&kind))
+            .collect(),
         None => {
             let roots: Vec<Uuid> = all
                 .iter()
@@ -589,7 +594,7 @@ async fn close_month(
 /// Freezes month `m` for every grouping (Vietnamese names: what the city publishes).
 pub async fn close(state: &AppState, m: i32, by: Option<Uuid>) -> AppResult<DateTime<Utc>> {
     let now = state.clock.now();
-    if m >= local_month(now, state.config.city_tz) {
+    if m >= Month::of(now, state.config.city_tz).yyyymm() {
         return Err(AppError::Conflict(Msg::MonthNotOver));
     }
     let exists = stats_snapshots::Entity::find()
@@ -795,7 +800,7 @@ pub async fn auto_close_month(state: &AppState) -> AppResult<Option<i32>> {
     if local.day() <= 5 {
         return Ok(None);
     }
-    let last = previous_month(local_month(state.clock.now(), state.config.city_tz));
+    let last = previous_month(Month::of(state.clock.now(), state.config.city_tz).yyyymm());
     match close(state, last, None).await {
         Ok(_) => Ok(Some(last)),
         Err(AppError::Conflict(_)) => Ok(None),

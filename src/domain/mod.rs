@@ -1,0 +1,10 @@
+//! The shared vocabulary of the domain: the closed sets (statuses, roles,
+//! priorities, event kinds, …) and the local month. Every capability folder
+//! may use these; nothing here knows about HTTP or the database schema
+//! beyond the column values.
+
+mod enums;
+mod month;
+
+pub use enums::{DeliveryStatus, EventKind, Locale, Priority, Role, Status, UnitKind};
+pub use month::Month;
