@@ -29,6 +29,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The context of a service call made now.
+    pub fn ctx(&self) -> crate::context::Ctx<'_> {
+        crate::context::Ctx::new(&self.db, self.clock.now(), self.config.city_tz)
+    }
+
     pub fn new(config: Config, db: DatabaseConnection, clock: Clock, storage: Storage) -> Self {
         AppState {
             filing_limit: Arc::new(Limiter::per(

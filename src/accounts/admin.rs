@@ -23,10 +23,10 @@ use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
 use crate::entities::{api_clients, refresh_tokens, units, users};
 use crate::error::{AppError, AppResult, ProblemBody};
 use crate::http::extract::ValidatedJson;
-use crate::http::validate::{Check, Validate};
 use crate::i18n::Locale;
 use crate::messages::Msg;
 use crate::state::AppState;
+use crate::validate::{Check, Validate};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

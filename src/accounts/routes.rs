@@ -19,10 +19,10 @@ use crate::auth::password;
 use crate::entities::users;
 use crate::error::{AppError, AppResult, ProblemBody};
 use crate::http::extract::{ClientIp, ValidatedJson};
-use crate::http::validate::{Check, Validate, nonblank};
 use crate::i18n::Locale;
 use crate::messages::Msg;
 use crate::state::AppState;
+use crate::validate::{Check, Validate, nonblank};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

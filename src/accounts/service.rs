@@ -41,7 +41,7 @@ impl NewUser {
         unit_id: Option<Uuid>,
         locale: Locale,
     ) -> NewUser {
-        use crate::http::validate::nonblank;
+        use crate::validate::nonblank;
         NewUser {
             phone: nonblank(phone).and_then(|p| normalize_phone(&p)),
             email: nonblank(email).map(|e| normalize_email(&e)),

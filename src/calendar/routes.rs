@@ -9,9 +9,9 @@ use super::store::{self, CalendarData};
 use crate::auth::extract::{Admin, Staff};
 use crate::error::{AppError, AppResult, ProblemBody};
 use crate::http::extract::ValidatedJson;
-use crate::http::validate::Validate;
 use crate::messages::Msg;
 use crate::state::AppState;
+use crate::validate::Validate;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_calendar, put_calendar))

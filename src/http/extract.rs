@@ -10,9 +10,9 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use crate::error::{AppError, FieldError};
-use crate::http::validate::Validate;
 use crate::messages::Msg;
 use crate::state::AppState;
+use crate::validate::Validate;
 
 /// JSON body, deserialized and then checked by its [`Validate`] impl; all
 /// field errors are reported at once.
@@ -103,7 +103,7 @@ where
         // Control characters (%00 and the like) in any parameter are refused
         // before they reach a query.
         for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
-            if crate::http::validate::has_control(&value) {
+            if crate::validate::has_control(&value) {
                 return Err(AppError::field(key.into_owned(), Msg::InvalidCharacters));
             }
         }

@@ -5,8 +5,6 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;
-pub mod pagination;
-pub mod validate;
 
 use std::time::Duration;
 

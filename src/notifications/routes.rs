@@ -16,11 +16,10 @@ use crate::domain::EventKind;
 use crate::entities::notifications;
 use crate::error::{AppError, AppResult, ProblemBody};
 use crate::http::extract::ValidatedQuery;
-use crate::http::pagination::{Keyset, Page, finish, parse_cursor, parse_limit};
-use crate::http::validate::Check;
 use crate::i18n::{self, Locale};
-use crate::reports::routes::PageQuery;
+use crate::pagination::{Keyset, Page, PageQuery, finish, parse_cursor, parse_limit};
 use crate::state::AppState;
+use crate::validate::Check;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -4,3 +4,14 @@
 pub mod routes;
 pub mod routing;
 pub mod units;
+
+use crate::entities::categories;
+use crate::i18n::Locale;
+
+/// A category's name in the reader's language.
+pub fn category_name(c: &categories::Model, locale: Locale) -> String {
+    match locale {
+        Locale::Vi => c.name_vi.clone(),
+        Locale::En => c.name_en.clone(),
+    }
+}

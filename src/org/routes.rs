@@ -14,16 +14,17 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::category_name;
 use super::units::{build_tree, would_cycle};
 use crate::auth::extract::Admin;
 use crate::domain::UnitKind;
 use crate::entities::{categories, routing_rules, units};
 use crate::error::{AppError, AppResult, ProblemBody};
 use crate::http::extract::ValidatedJson;
-use crate::http::validate::{Check, Validate};
-use crate::i18n::{self, Locale};
+use crate::i18n;
 use crate::messages::Msg;
 use crate::state::AppState;
+use crate::validate::{Check, Validate};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -63,13 +64,6 @@ pub struct CategoryBody {
     pub sla_hours: i32,
     /// Exact locations of this category are hidden from the public.
     pub sensitive: bool,
-}
-
-pub fn category_name(c: &categories::Model, locale: Locale) -> String {
-    match locale {
-        Locale::Vi => c.name_vi.clone(),
-        Locale::En => c.name_en.clone(),
-    }
 }
 
 /// Active categories, to file a report under.

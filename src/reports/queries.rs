@@ -12,7 +12,7 @@ use super::geo::BBox;
 use super::scope::public_only;
 use crate::entities::{categories, reports};
 use crate::error::AppResult;
-use crate::http::pagination::Keyset;
+use crate::pagination::Keyset;
 
 /// Newest first, after `cursor`, `limit + 1` rows (to know if there is more).
 fn page(q: Select<reports::Entity>, cursor: Option<Keyset>, limit: u64) -> Select<reports::Entity> {

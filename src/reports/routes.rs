@@ -21,11 +21,11 @@ use crate::auth::extract::{Citizen, CurrentUser, MaybeUser};
 use crate::entities::reports;
 use crate::error::{AppError, AppResult, FieldError, ProblemBody};
 use crate::http::extract::{ValidatedJson, ValidatedQuery};
-use crate::http::pagination::{Keyset, Page, finish, parse_cursor, parse_limit};
-use crate::http::validate::{Check, Validate};
 use crate::i18n;
 use crate::messages::Msg;
+use crate::pagination::{Keyset, Page, PageQuery, finish, parse_cursor, parse_limit};
 use crate::state::AppState;
+use crate::validate::{Check, Validate};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -109,23 +109,6 @@ async fn create_report(
         StatusCode::OK
     };
     Ok((status, Json(one_body(&state, report, Access::Owner).await?)))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct PageQuery {
-    /// 1–100, default 20.
-    pub limit: Option<String>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
-impl Validate for PageQuery {
-    fn validate(&self) -> AppResult<()> {
-        let mut c = Check::new();
-        parse_limit(&mut c, &self.limit);
-        parse_cursor(&mut c, &self.cursor);
-        c.finish()
-    }
 }
 
 fn key(r: &reports::Model) -> Keyset {

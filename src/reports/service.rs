@@ -23,10 +23,10 @@ use crate::domain::Month;
 use crate::domain::{EventKind, Priority};
 use crate::entities::{categories, media, report_events, report_followers, report_media, reports};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::http::validate::{Check, Validate};
 use crate::messages::Msg;
 use crate::org::routing::route;
 use crate::state::AppState;
+use crate::validate::{Check, Validate};
 
 pub const MAX_MEDIA: usize = 10;
 

@@ -21,10 +21,10 @@ use crate::db::begin_write;
 use crate::domain::{EventKind, Month, Priority};
 use crate::entities::{categories, report_events, report_followers, reports, users};
 use crate::error::{AppError, AppResult};
-use crate::http::validate::{Check, Validate};
 use crate::messages::Msg;
 use crate::org::routing::route;
 use crate::state::AppState;
+use crate::validate::{Check, Validate};
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[schema(example = json!({"action": "resolve", "public_message": "Đã thay bóng đèn, đèn sáng bình thường."}))]

@@ -23,12 +23,12 @@ use crate::auth::extract::Staff;
 use crate::entities::report_events;
 use crate::error::{AppError, AppResult, ProblemBody};
 use crate::http::extract::{ValidatedJson, ValidatedQuery};
-use crate::http::pagination::{Page, parse_limit};
-use crate::http::validate::{Check, Validate};
 use crate::i18n;
 use crate::messages::Msg;
 use crate::org::units::subtree_ids;
+use crate::pagination::{Page, parse_limit};
 use crate::state::AppState;
+use crate::validate::{Check, Validate};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -14,7 +14,7 @@ use crate::domain::EventKind;
 use crate::entities::{categories, media, report_events, report_media, reports, units, users};
 use crate::error::AppResult;
 use crate::i18n::Locale;
-use crate::org::routes::category_name;
+use crate::org::category_name;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CategoryRef {

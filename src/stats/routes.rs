@@ -24,12 +24,12 @@ use crate::domain::Month;
 use crate::entities::{categories, stats_snapshots, units};
 use crate::error::{AppError, AppResult, ProblemBody};
 use crate::http::extract::ValidatedQuery;
-use crate::http::validate::{Check, Validate};
 use crate::i18n::{self, Locale};
 use crate::messages::Msg;
-use crate::org::routes::category_name;
+use crate::org::category_name;
 use crate::org::units::subtree_ids;
 use crate::state::AppState;
+use crate::validate::{Check, Validate};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -8,8 +8,27 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::validate::Check;
+use crate::error::AppResult;
 use crate::messages::Msg;
+use crate::validate::{Check, Validate};
+
+/// `?limit=&cursor=`, for lists that take nothing else.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    /// 1–100, default 20.
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl Validate for PageQuery {
+    fn validate(&self) -> AppResult<()> {
+        let mut c = Check::new();
+        parse_limit(&mut c, &self.limit);
+        parse_cursor(&mut c, &self.cursor);
+        c.finish()
+    }
+}
 
 pub const DEFAULT_LIMIT: u64 = 20;
 pub const MAX_LIMIT: u64 = 100;
