@@ -19,11 +19,11 @@ use uuid::Uuid;
 
 use crate::auth::Role;
 use crate::calendar::WorkCalendar;
+use crate::domain::geo::public_point;
 use crate::domain::{EventKind, Locale, Month, Priority, UnitKind};
 use crate::entities::{categories, report_events, reports, routing_rules, units, users};
-use crate::reports::geo::public_point;
+use crate::reports::deadlines::handling_deadline;
 use crate::reports::lifecycle::Status;
-use crate::reports::staff::handling_deadline;
 use crate::reports::text::search_text;
 use crate::state::AppState;
 

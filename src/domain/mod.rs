@@ -4,6 +4,7 @@
 //! beyond the column values.
 
 mod enums;
+pub mod geo;
 mod month;
 
 pub use enums::{DeliveryStatus, EventKind, Locale, Priority, Role, Status, UnitKind};

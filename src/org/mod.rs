@@ -1,6 +1,7 @@
 //! The organization: units (a tree of any depth), categories, and routing
 //! rules (category × area → unit).
 
+pub mod public_points;
 pub mod routes;
 pub mod routing;
 pub mod units;

@@ -591,7 +591,7 @@ async fn update_category(
     let txn = crate::db::begin_write(&state.db).await?;
     let cat = m.update(&txn).await.map_err(|e| code_conflict(e.into()))?;
     if cat.sensitive != was_sensitive {
-        crate::reports::service::recompute_public_points(&txn, cat.id, cat.sensitive).await?;
+        super::public_points::recompute_public_points(&txn, cat.id, cat.sensitive).await?;
     }
     txn.commit().await?;
     Ok(Json(cat.into()))

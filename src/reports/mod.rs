@@ -1,7 +1,7 @@
 //! Reports: filing, the citizen's view, the public map.
 
 pub mod code;
-pub mod geo;
+pub mod deadlines;
 pub mod lifecycle;
 pub mod queries;
 pub mod queue;

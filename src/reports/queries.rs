@@ -8,8 +8,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::geo::BBox;
 use super::scope::public_only;
+use crate::domain::geo::BBox;
 use crate::entities::{categories, reports};
 use crate::error::AppResult;
 use crate::pagination::Keyset;

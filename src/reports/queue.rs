@@ -17,10 +17,10 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::geo::BBox;
 use super::lifecycle::Status;
 use super::scope::StaffScope;
 use super::text::fold;
+use crate::domain::geo::BBox;
 use crate::entities::{categories, reports};
 use crate::error::AppResult;
 

@@ -11,13 +11,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::geo::BBox;
 use super::lifecycle::Status;
 use super::queries::{self, PublicFilter};
 use super::scope::{Access, access};
 use super::service::{self, CreateReport};
 use super::view::{By, EventBody, ReportBody, bodies};
 use crate::auth::extract::{Citizen, CurrentUser, MaybeUser};
+use crate::domain::geo::BBox;
 use crate::entities::reports;
 use crate::error::{AppError, AppResult, FieldError, ProblemBody};
 use crate::http::extract::{ValidatedJson, ValidatedQuery};

@@ -14,12 +14,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::code::new_code;
-use super::geo::{BBox, public_point, valid_point};
+use super::deadlines::ack_deadline;
 use super::lifecycle::{Status, after_rating, citizen_may_reopen};
 use super::text::search_text;
 use crate::auth::extract::CurrentUser;
 use crate::db::begin_write;
 use crate::domain::Month;
+use crate::domain::geo::{BBox, public_point, valid_point};
 use crate::domain::{EventKind, Priority};
 use crate::entities::{categories, media, report_events, report_followers, report_media, reports};
 use crate::error::{AppError, AppResult, FieldError};
@@ -105,45 +106,6 @@ impl Validate for CreateReport {
         }
         c.finish()
     }
-}
-
-/// Moves the public point of every report of a category after its
-/// `sensitive` flag changed (coarsened when it becomes sensitive, exact when it
-/// stops), so the public never sees an exact point of a sensitive category.
-/// Stat-neutral: public points do not feed the rollup.
-pub async fn recompute_public_points<C: ConnectionTrait>(
-    db: &C,
-    category_id: Uuid,
-    sensitive: bool,
-) -> AppResult<u64> {
-    use sea_orm::{PaginatorTrait, QueryOrder, QuerySelect};
-    let mut pages = reports::Entity::find()
-        .select_only()
-        .column(reports::Column::Id)
-        .column(reports::Column::Lat)
-        .column(reports::Column::Lng)
-        .filter(reports::Column::CategoryId.eq(category_id))
-        .order_by_asc(reports::Column::Id)
-        .into_tuple::<(Uuid, f64, f64)>()
-        .paginate(db, 1000);
-    let mut n = 0;
-    while let Some(batch) = pages.fetch_and_next().await? {
-        for (id, lat, lng) in batch {
-            let (plat, plng) = public_point(lat, lng, sensitive);
-            reports::Entity::update_many()
-                .col_expr(reports::Column::PublicLat, Expr::value(plat))
-                .col_expr(reports::Column::PublicLng, Expr::value(plng))
-                .col_expr(
-                    reports::Column::Version,
-                    Expr::col(reports::Column::Version).add(1),
-                )
-                .filter(reports::Column::Id.eq(id))
-                .exec(db)
-                .await?;
-            n += 1;
-        }
-    }
-    Ok(n)
 }
 
 /// Official area codes are digits; letters, '.' and '-' are allowed for
@@ -259,9 +221,7 @@ pub async fn create(
     let area_code = nonblank(&req.area_code);
     let (public_lat, public_lng) = public_point(lat, lng, category.sensitive);
     let calendar = crate::calendar::store::load(&state.db, tz).await?;
-    let ack_due_at = calendar
-        .add_working_hours(now, u32::try_from(category.ack_hours).unwrap_or(0))
-        .unwrap_or(now + chrono::Duration::hours(i64::from(category.ack_hours)));
+    let ack_due_at = ack_deadline(&calendar, now, category.ack_hours);
 
     let txn = begin_write(&state.db).await?;
     let unit_id = route(&txn, &category, area_code.as_deref()).await?;

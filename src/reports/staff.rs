@@ -12,12 +12,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::geo::public_point;
+use super::deadlines::handling_deadline;
 use super::lifecycle::{AUTO_CLOSE_DAYS, Action, Status, TransitionError, transition};
 use super::scope::StaffScope;
 use crate::auth::extract::CurrentUser;
-use crate::calendar::WorkCalendar;
 use crate::db::begin_write;
+use crate::domain::geo::public_point;
 use crate::domain::{EventKind, Month, Priority};
 use crate::entities::{categories, report_events, report_followers, reports, users};
 use crate::error::{AppError, AppResult};
@@ -107,24 +107,6 @@ fn trimmed(s: &Option<String>) -> Option<String> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
-}
-
-/// The handling deadline from `now`: the category's hours of working time, a
-/// quarter of them (at least one) for urgent reports.
-pub fn handling_deadline(
-    cal: &WorkCalendar,
-    now: DateTime<Utc>,
-    sla_hours: i32,
-    urgent: bool,
-) -> DateTime<Utc> {
-    let hours = Ord::max(u32::try_from(sla_hours).unwrap_or(1), 1);
-    let hours = if urgent {
-        Ord::max(hours / 4, 1)
-    } else {
-        hours
-    };
-    cal.add_working_hours(now, hours)
-        .unwrap_or(now + Duration::hours(i64::from(hours)))
 }
 
 /// Staff whose unit is `unit` or below it.

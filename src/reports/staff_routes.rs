@@ -12,7 +12,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::geo::BBox;
 use super::lifecycle::Status;
 use super::queue::{self, QueueCursor, QueueFilter, Sort};
 use super::routes::MessageRequest;
@@ -20,6 +19,7 @@ use super::scope::{Access, StaffScope};
 use super::staff::{self, ActionRequest};
 use super::view::{ReportBody, bodies};
 use crate::auth::extract::Staff;
+use crate::domain::geo::BBox;
 use crate::entities::report_events;
 use crate::error::{AppError, AppResult, ProblemBody};
 use crate::http::extract::{ValidatedJson, ValidatedQuery};
