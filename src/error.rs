@@ -7,6 +7,8 @@
 //! route, wrong method, body limit, timeout) into problem+json, so every error
 //! the server can produce has the same shape.
 
+use std::panic::Location;
+
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sea_orm::{DbErr, SqlErr};
@@ -57,11 +59,25 @@ pub enum AppError {
     Conflict(Msg),
     #[error("service unavailable: {0}")]
     Unavailable(String),
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    /// A bug or a failure we cannot name to the client: logged with its
+    /// cause and the place it was raised, answered as a bare 500.
+    #[error("internal error at {at}: {cause:#}")]
+    Internal {
+        cause: anyhow::Error,
+        at: &'static Location<'static>,
+    },
 }
 
 impl AppError {
+    /// An internal error raised here (the caller's line goes to the log).
+    #[track_caller]
+    pub fn internal(what: impl std::fmt::Display + Send + Sync + 'static) -> Self {
+        AppError::Internal {
+            cause: anyhow::anyhow!("{what}"),
+            at: Location::caller(),
+        }
+    }
+
     pub fn field(field: impl Into<String>, message: Msg) -> Self {
         AppError::Validation(vec![FieldError::new(field, message)])
     }
@@ -240,10 +256,10 @@ impl IntoResponse for AppError {
                     vec![],
                 )
             }
-            AppError::Internal(cause) => {
-                // The cause goes to the log (inside the request's span, so with
-                // its request id), never to the client.
-                tracing::error!(error = ?cause, "internal error");
+            AppError::Internal { cause, at } => {
+                // The cause and where it was raised go to the log (inside the
+                // request's span, so with its request id), never to the client.
+                tracing::error!(error = ?cause, at = %at, "internal error");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     K::Internal,
@@ -266,7 +282,19 @@ impl IntoResponse for AppError {
     }
 }
 
+impl From<anyhow::Error> for AppError {
+    #[track_caller]
+    fn from(cause: anyhow::Error) -> Self {
+        AppError::Internal {
+            cause,
+            at: Location::caller(),
+        }
+    }
+}
+
 impl From<DbErr> for AppError {
+    /// `#[track_caller]`: a `?` on a database call records its own line.
+    #[track_caller]
     fn from(err: DbErr) -> Self {
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => return AppError::Conflict(Msg::Conflict),
@@ -278,7 +306,10 @@ impl From<DbErr> for AppError {
         match err {
             DbErr::RecordNotFound(_) => AppError::NotFound,
             DbErr::ConnectionAcquire(e) => AppError::Unavailable(e.to_string()),
-            other => AppError::Internal(anyhow::Error::new(other)),
+            other => AppError::Internal {
+                cause: anyhow::Error::new(other),
+                at: Location::caller(),
+            },
         }
     }
 }

@@ -71,7 +71,7 @@ pub async fn serve_until(
             let mut tick = tokio::time::interval(Duration::from_secs(every));
             loop {
                 tick.tick().await;
-                match reports::staff::auto_close(&state).await {
+                match reports::staff::auto_close(state.ctx()).await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(closed = n, "closed resolved reports after 7 days"),
                     Err(e) => tracing::warn!(error = %e, "auto-close failed; will retry"),

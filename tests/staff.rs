@@ -777,7 +777,7 @@ async fn resolved_reports_close_by_themselves_after_seven_days() {
     .await;
     app.clock.advance(Duration::days(6));
     assert_eq!(
-        citizen_feedback::reports::staff::auto_close(&app.state)
+        citizen_feedback::reports::staff::auto_close(app.state.ctx())
             .await
             .expect("run"),
         0
@@ -785,8 +785,8 @@ async fn resolved_reports_close_by_themselves_after_seven_days() {
     app.clock.advance(Duration::days(1) + Duration::minutes(1));
     // Two instances running the task at once close it once.
     let (a, b) = tokio::join!(
-        citizen_feedback::reports::staff::auto_close(&app.state),
-        citizen_feedback::reports::staff::auto_close(&app.state)
+        citizen_feedback::reports::staff::auto_close(app.state.ctx()),
+        citizen_feedback::reports::staff::auto_close(app.state.ctx())
     );
     assert_eq!(a.expect("a") + b.expect("b"), 1);
     assert_eq!(app.report(id).await.status.as_str(), "closed");

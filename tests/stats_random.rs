@@ -193,7 +193,7 @@ async fn random_actions_keep_rollup_api_and_reports_in_agreement() {
             continue;
         }
         if roll < 36 {
-            citizen_feedback::reports::staff::auto_close(&app.state)
+            citizen_feedback::reports::staff::auto_close(app.state.ctx())
                 .await
                 .expect("auto-close");
             continue;

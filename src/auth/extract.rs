@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::Role;
 use super::tokens::TokenError;
+use crate::domain::Actor;
 use crate::entities::users;
 use crate::error::AppError;
 use crate::messages::Msg;
@@ -24,6 +25,17 @@ pub struct CurrentUser {
     pub role: Role,
     pub unit_id: Option<Uuid>,
     pub user: users::Model,
+}
+
+impl CurrentUser {
+    /// The caller as the services know them.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            id: self.id,
+            role: self.role,
+            unit_id: self.unit_id,
+        }
+    }
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {

@@ -24,6 +24,16 @@ pub fn public_point(lat: f64, lng: f64, sensitive: bool) -> (f64, f64) {
     }
 }
 
+/// Official area codes are digits; letters, '.' and '-' are allowed for
+/// local schemes. Nothing that a spreadsheet would read as a formula.
+pub fn valid_area_code(a: &str) -> bool {
+    !a.is_empty()
+        && a.len() <= 32
+        && a.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && a.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BBox {
     pub min_lng: f64,

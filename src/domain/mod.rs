@@ -9,3 +9,15 @@ mod month;
 
 pub use enums::{DeliveryStatus, EventKind, Locale, Priority, Role, Status, UnitKind};
 pub use month::Month;
+
+use uuid::Uuid;
+
+/// Who does something: what a service needs to know of the caller (the
+/// HTTP layer's `CurrentUser` carries one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    pub id: Uuid,
+    pub role: Role,
+    /// Staff only: the unit whose subtree they work in.
+    pub unit_id: Option<Uuid>,
+}

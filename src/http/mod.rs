@@ -127,7 +127,7 @@ pub fn build_app(state: AppState) -> Router {
                 // rather than dropping the connection.
                 .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
                     tracing::error!("handler panicked");
-                    AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+                    AppError::internal("handler panicked").into_response()
                 })),
         )
 }

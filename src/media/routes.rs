@@ -93,7 +93,7 @@ async fn upload(
     // Parsing is CPU work on untrusted bytes: keep it off the async threads.
     let inspected = tokio::task::spawn_blocking(move || inspect(&data, &limits))
         .await
-        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(|e| AppError::from(anyhow::Error::from(e)))?
         .map_err(|e| match e {
             InspectError::Unsupported => AppError::UnsupportedMediaType(Msg::UnsupportedMediaFile),
             InspectError::TooManyPixels { .. } => AppError::field("file", Msg::ImageTooManyPixels),
@@ -189,7 +189,8 @@ async fn download(
                 .one(&state.db)
                 .await?
                 .ok_or(AppError::NotFound)?;
-            let a = access(&state.db, viewer.as_ref(), &report)
+            let actor = viewer.as_ref().map(|v| v.actor());
+            let a = access(&state.db, actor.as_ref(), &report)
                 .await?
                 .ok_or(AppError::NotFound)?;
             !a.is_full()

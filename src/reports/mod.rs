@@ -2,6 +2,8 @@
 
 pub mod code;
 pub mod deadlines;
+pub mod dto;
+pub mod extract;
 pub mod lifecycle;
 pub mod queries;
 pub mod queue;
@@ -10,5 +12,6 @@ pub mod scope;
 pub mod service;
 pub mod staff;
 pub mod staff_routes;
+pub mod store;
 pub mod text;
 pub mod view;

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::scope::public_only;
 use crate::domain::geo::BBox;
-use crate::entities::{categories, reports};
+use crate::entities::{categories, report_events, reports};
 use crate::error::AppResult;
 use crate::pagination::Keyset;
 
@@ -85,4 +85,17 @@ pub async fn list_public<C: ConnectionTrait>(
         q = q.filter(reports::Column::CreatedAt.gte(since));
     }
     Ok(page(q, cursor, limit).all(db).await?)
+}
+
+/// A report's whole timeline (internal notes included), oldest first.
+pub async fn timeline<C: ConnectionTrait>(
+    db: &C,
+    report_id: Uuid,
+) -> AppResult<Vec<report_events::Model>> {
+    Ok(report_events::Entity::find()
+        .filter(report_events::Column::ReportId.eq(report_id))
+        .order_by_asc(report_events::Column::CreatedAt)
+        .order_by_asc(report_events::Column::Id)
+        .all(db)
+        .await?)
 }

@@ -1,23 +1,25 @@
 //! Citizen-side and public report endpoints.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
-use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::dto::MessageRequest;
+use super::extract::{FollowableReport, OwnReport, ParticipantReport, VisibleReport};
 use super::lifecycle::Status;
 use super::queries::{self, PublicFilter};
-use super::scope::{Access, access};
-use super::service::{self, CreateReport};
+use super::scope::Access;
+use super::service::{self, FilingRules, Idempotency, MAX_MEDIA, NewReport};
 use super::view::{By, EventBody, ReportBody, bodies};
-use crate::auth::extract::{Citizen, CurrentUser, MaybeUser};
-use crate::domain::geo::BBox;
+use crate::auth::extract::Citizen;
+use crate::domain::geo::{BBox, valid_area_code};
 use crate::entities::reports;
 use crate::error::{AppError, AppResult, FieldError, ProblemBody};
 use crate::http::extract::{ValidatedJson, ValidatedQuery};
@@ -25,7 +27,7 @@ use crate::i18n;
 use crate::messages::Msg;
 use crate::pagination::{Keyset, Page, PageQuery, finish, parse_cursor, parse_limit};
 use crate::state::AppState;
-use crate::validate::{Check, Validate};
+use crate::validate::{Check, Validate, nonblank};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -39,6 +41,110 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(public_feed))
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "category_id": "0199a1b2-0000-7000-8000-000000000010",
+    "title": "Đèn đường không sáng",
+    "description": "Cột đèn trước số 12 Đinh Tiên Hoàng không sáng ba tối nay.",
+    "lat": 21.028511, "lng": 105.854167,
+    "address": "12 Đinh Tiên Hoàng, Hoàn Kiếm", "area_code": "00070",
+    "media_ids": ["0199a1b2-0000-7000-8000-000000000003"],
+    "is_anonymous": false, "is_public": true
+}))]
+pub struct CreateReport {
+    #[schema(required = true)]
+    pub category_id: Option<Uuid>,
+    /// Up to 200 characters.
+    #[schema(required = true)]
+    pub title: Option<String>,
+    /// Up to 5000 characters.
+    #[schema(required = true)]
+    pub description: Option<String>,
+    #[schema(required = true, minimum = -90, maximum = 90)]
+    pub lat: Option<f64>,
+    #[schema(required = true, minimum = -180, maximum = 180)]
+    pub lng: Option<f64>,
+    pub address: Option<String>,
+    /// Official code of the administrative area (used for routing).
+    pub area_code: Option<String>,
+    /// Files uploaded with `POST /media`, in display order (at most 10).
+    pub media_ids: Option<Vec<Uuid>>,
+    /// Hide the reporter from the public (staff still see who filed it).
+    pub is_anonymous: Option<bool>,
+    /// Show on the public map (default true).
+    pub is_public: Option<bool>,
+}
+
+impl Validate for CreateReport {
+    fn validate(&self) -> AppResult<()> {
+        let mut c = Check::new();
+        c.required("category_id", &self.category_id);
+        c.text("title", &self.title, 200);
+        c.text("description", &self.description, 5000);
+        match c.required("lat", &self.lat) {
+            Some(lat) if !(lat.is_finite() && (-90.0..=90.0).contains(lat)) => {
+                c.add("lat", Msg::LatOutOfRange)
+            }
+            _ => {}
+        }
+        match c.required("lng", &self.lng) {
+            Some(lng) if !(lng.is_finite() && (-180.0..=180.0).contains(lng)) => {
+                c.add("lng", Msg::LngOutOfRange)
+            }
+            _ => {}
+        }
+        if let Some(a) = &self.address {
+            c.max_len("address", a, 500);
+        }
+        if let Some(a) = self
+            .area_code
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            && !valid_area_code(a)
+        {
+            c.add("area_code", Msg::InvalidAreaCode);
+        }
+        if let Some(ids) = &self.media_ids {
+            if ids.len() > MAX_MEDIA {
+                c.add("media_ids", Msg::TooManyMedia);
+            }
+            let mut seen = std::collections::HashSet::new();
+            if !ids.iter().all(|id| seen.insert(*id)) {
+                c.add("media_ids", Msg::DuplicateMedia);
+            }
+        }
+        c.finish()
+    }
+}
+
+impl CreateReport {
+    /// The request as the service takes it (after `validate`).
+    fn into_new(self) -> AppResult<NewReport> {
+        let (Some(category_id), Some(lat), Some(lng)) = (self.category_id, self.lat, self.lng)
+        else {
+            return Err(AppError::Validation(vec![]));
+        };
+        Ok(NewReport {
+            category_id,
+            title: nonblank(&self.title).unwrap_or_default(),
+            description: nonblank(&self.description).unwrap_or_default(),
+            lat,
+            lng,
+            address: nonblank(&self.address),
+            area_code: nonblank(&self.area_code),
+            media_ids: self.media_ids.unwrap_or_default(),
+            is_anonymous: self.is_anonymous.unwrap_or(false),
+            is_public: self.is_public.unwrap_or(true),
+        })
+    }
+
+    /// What "the same body" means for an `Idempotency-Key`.
+    fn body_hash(&self) -> String {
+        hex::encode(Sha256::digest(serde_json::to_vec(self).unwrap_or_default()))
+    }
+}
+
 async fn one_body(state: &AppState, r: reports::Model, a: Access) -> AppResult<ReportBody> {
     let mut v = bodies(
         &state.db,
@@ -49,22 +155,6 @@ async fn one_body(state: &AppState, r: reports::Model, a: Access) -> AppResult<R
     )
     .await?;
     v.pop().ok_or(AppError::NotFound)
-}
-
-/// The report if the caller may see it; 404 otherwise, so ids cannot be probed.
-async fn visible(
-    state: &AppState,
-    viewer: Option<&CurrentUser>,
-    id: Uuid,
-) -> AppResult<(reports::Model, Access)> {
-    let r = reports::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let a = access(&state.db, viewer, &r)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok((r, a))
 }
 
 fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
@@ -101,8 +191,24 @@ async fn create_report(
     headers: HeaderMap,
     ValidatedJson(req): ValidatedJson<CreateReport>,
 ) -> AppResult<(StatusCode, Json<ReportBody>)> {
-    let key = idempotency_key(&headers)?;
-    let (report, created) = service::create(&state, &user, req, key).await?;
+    let idem = idempotency_key(&headers)?.map(|key| Idempotency {
+        key,
+        body_hash: req.body_hash(),
+    });
+    let rules = FilingRules {
+        limit: &state.filing_limit,
+        service_area: match state.config.reports.service_area[..] {
+            [min_lng, min_lat, max_lng, max_lat] => Some(BBox {
+                min_lng,
+                min_lat,
+                max_lng,
+                max_lat,
+            }),
+            _ => None,
+        },
+    };
+    let (report, created) =
+        service::create(state.ctx(), &rules, user.id, req.into_new()?, idem).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -151,25 +257,9 @@ async fn list_mine(
     responses((status = 200, body = ReportBody), (status = 404, body = ProblemBody, content_type = "application/problem+json")))]
 async fn get_report(
     State(state): State<AppState>,
-    MaybeUser(viewer): MaybeUser,
-    Path(id): Path<Uuid>,
+    VisibleReport { report, access }: VisibleReport,
 ) -> AppResult<Json<ReportBody>> {
-    let (r, a) = visible(&state, viewer.as_ref(), id).await?;
-    Ok(Json(one_body(&state, r, a).await?))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct MessageRequest {
-    #[schema(required = true, example = "Đèn vẫn chưa sáng tối nay.")]
-    pub message: Option<String>,
-}
-
-impl Validate for MessageRequest {
-    fn validate(&self) -> AppResult<()> {
-        let mut c = Check::new();
-        c.text("message", &self.message, 2000);
-        c.finish()
-    }
+    Ok(Json(one_body(&state, report, access).await?))
 }
 
 /// Comment on a report: its reporter, or staff in scope.
@@ -179,16 +269,15 @@ impl Validate for MessageRequest {
     responses((status = 201, body = EventBody), (status = 404, body = ProblemBody, content_type = "application/problem+json")))]
 async fn add_comment(
     State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<Uuid>,
+    ParticipantReport {
+        report,
+        access,
+        user,
+    }: ParticipantReport,
     ValidatedJson(req): ValidatedJson<MessageRequest>,
 ) -> AppResult<(StatusCode, Json<EventBody>)> {
-    let (r, a) = visible(&state, Some(&user), id).await?;
-    if !a.is_full() {
-        return Err(AppError::NotFound);
-    }
-    let message = req.message.as_deref().unwrap_or_default().trim().to_owned();
-    let e = service::comment(&state, &r, user.id, message).await?;
+    let a = access;
+    let e = service::comment(state.ctx(), &report, user.id, req.text()).await?;
     Ok((
         StatusCode::CREATED,
         Json(EventBody::new(
@@ -225,14 +314,6 @@ impl Validate for RatingRequest {
     }
 }
 
-async fn own_report(state: &AppState, user: &CurrentUser, id: Uuid) -> AppResult<reports::Model> {
-    let (r, a) = visible(state, Some(user), id).await?;
-    if a != Access::Owner {
-        return Err(AppError::Forbidden);
-    }
-    Ok(r)
-}
-
 /// Rate the answer (the reporter, once the report is resolved). 3–5 closes
 /// the report; 1–2 lets the reporter reopen it within 7 days.
 #[utoipa::path(post, path = "/reports/{id}/rating", tag = "reports", security(("bearer" = [])),
@@ -245,19 +326,12 @@ async fn own_report(state: &AppState, user: &CurrentUser, id: Uuid) -> AppResult
     ))]
 async fn rate_report(
     State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<Uuid>,
+    OwnReport { report, user }: OwnReport,
     ValidatedJson(req): ValidatedJson<RatingRequest>,
 ) -> AppResult<Json<ReportBody>> {
-    let r = own_report(&state, &user, id).await?;
-    let comment = req
-        .comment
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned);
-    let updated =
-        service::rate(&state, &r, user.id, req.score.unwrap_or(0) as i16, comment).await?;
+    let score = i16::try_from(req.score.unwrap_or(0)).unwrap_or(0);
+    let comment = nonblank(&req.comment);
+    let updated = service::rate(state.ctx(), &report, user.id, score, comment).await?;
     Ok(Json(one_body(&state, updated, Access::Owner).await?))
 }
 
@@ -287,18 +361,11 @@ impl Validate for ReopenRequest {
     ))]
 async fn reopen_report(
     State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<Uuid>,
+    OwnReport { report, user }: OwnReport,
     ValidatedJson(req): ValidatedJson<ReopenRequest>,
 ) -> AppResult<Json<ReportBody>> {
-    let r = own_report(&state, &user, id).await?;
-    let reason = req
-        .reason
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned);
-    let updated = service::reopen_by_citizen(&state, &r, user.id, reason).await?;
+    let reason = nonblank(&req.reason);
+    let updated = service::reopen_by_citizen(state.ctx(), &report, user.id, reason).await?;
     Ok(Json(one_body(&state, updated, Access::Owner).await?))
 }
 
@@ -310,15 +377,10 @@ pub struct FollowBody {
 
 async fn set_follow(
     state: &AppState,
-    user: &CurrentUser,
-    id: Uuid,
+    FollowableReport { report, user }: FollowableReport,
     on: bool,
 ) -> AppResult<Json<FollowBody>> {
-    let (r, _) = visible(state, Some(user), id).await?;
-    if !r.is_public {
-        return Err(AppError::NotFound);
-    }
-    let follower_count = service::set_follow(state, &r, user.id, on).await?;
+    let follower_count = service::set_follow(state.ctx(), &report, user.id, on).await?;
     Ok(Json(FollowBody {
         following: on,
         follower_count,
@@ -335,10 +397,9 @@ async fn set_follow(
     ))]
 async fn follow(
     State(state): State<AppState>,
-    Citizen(user): Citizen,
-    Path(id): Path<Uuid>,
+    report: FollowableReport,
 ) -> AppResult<Json<FollowBody>> {
-    set_follow(&state, &user, id, true).await
+    set_follow(&state, report, true).await
 }
 
 /// Stop following a report.
@@ -347,10 +408,9 @@ async fn follow(
     responses((status = 200, body = FollowBody), (status = 404, body = ProblemBody, content_type = "application/problem+json")))]
 async fn unfollow(
     State(state): State<AppState>,
-    Citizen(user): Citizen,
-    Path(id): Path<Uuid>,
+    report: FollowableReport,
 ) -> AppResult<Json<FollowBody>> {
-    set_follow(&state, &user, id, false).await
+    set_follow(&state, report, false).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -371,12 +431,7 @@ impl PublicQuery {
     fn parse(&self) -> (Check, PublicFilter, u64, Option<Keyset>) {
         let mut c = Check::new();
         let mut f = PublicFilter::default();
-        let present = |s: &Option<String>| {
-            s.as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-        };
+        let present = nonblank;
         if let Some(b) = present(&self.bbox) {
             f.bbox = BBox::parse(&b);
             if f.bbox.is_none() {

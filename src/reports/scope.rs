@@ -3,11 +3,10 @@
 //! citizens see their own and public ones. What one may not see is 404.
 
 use sea_orm::sea_query::{Condition, SimpleExpr};
-use sea_orm::{ColumnTrait, ConnectionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::auth::Role;
-use crate::auth::extract::CurrentUser;
+use crate::domain::{Actor, Role};
 use crate::entities::reports;
 use crate::error::AppResult;
 use crate::org::units::{root_unit, subtree_ids};
@@ -22,10 +21,7 @@ pub enum StaffScope {
 }
 
 impl StaffScope {
-    pub async fn of<C: ConnectionTrait>(
-        db: &C,
-        user: &CurrentUser,
-    ) -> AppResult<Option<StaffScope>> {
+    pub async fn of<C: ConnectionTrait>(db: &C, user: &Actor) -> AppResult<Option<StaffScope>> {
         match (user.role, user.unit_id) {
             (Role::Admin, _) => Ok(Some(StaffScope::All)),
             (Role::Officer | Role::Coordinator, Some(unit)) => {
@@ -53,6 +49,19 @@ impl StaffScope {
                 None,
             ) => *include_unrouted,
         }
+    }
+
+    /// The report with this id if it is in the scope: a scoped select, so
+    /// the rule cannot be forgotten.
+    pub async fn find<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        id: Uuid,
+    ) -> AppResult<Option<reports::Model>> {
+        Ok(reports::Entity::find_by_id(id)
+            .filter(self.condition())
+            .one(db)
+            .await?)
     }
 
     /// The same rule as a SQL condition, for scoped selects.
@@ -90,7 +99,7 @@ impl Access {
 
 pub async fn access<C: ConnectionTrait>(
     db: &C,
-    viewer: Option<&CurrentUser>,
+    viewer: Option<&Actor>,
     report: &reports::Model,
 ) -> AppResult<Option<Access>> {
     if let Some(user) = viewer {

@@ -8,105 +8,52 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
     QueryFilter,
 };
-use serde::Deserialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::deadlines::handling_deadline;
 use super::lifecycle::{AUTO_CLOSE_DAYS, Action, Status, TransitionError, transition};
 use super::scope::StaffScope;
-use crate::auth::extract::CurrentUser;
+use super::store::{NewEvent, append_event, write_change};
+use crate::context::Ctx;
 use crate::db::begin_write;
 use crate::domain::geo::public_point;
-use crate::domain::{EventKind, Month, Priority};
+use crate::domain::{Actor, EventKind, Month, Priority};
 use crate::entities::{categories, report_events, report_followers, reports, users};
 use crate::error::{AppError, AppResult};
 use crate::messages::Msg;
 use crate::org::routing::route;
-use crate::state::AppState;
-use crate::validate::{Check, Validate};
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[schema(example = json!({"action": "resolve", "public_message": "Đã thay bóng đèn, đèn sáng bình thường."}))]
-pub struct ActionRequest {
-    /// `accept`, `assign`, `start`, `resolve`, `reject`, `mark_duplicate`,
-    /// `recategorize`, `reopen`, `close`, `extend`
-    #[schema(required = true)]
-    pub action: Option<String>,
-    /// accept/assign: the unit to handle it (within your subtree).
+/// A staff action with its arguments, already checked for shape (the
+/// handler's `ActionRequest` becomes one of these).
+#[derive(Debug, Clone)]
+pub struct ActionInput {
+    pub action: Action,
     pub unit_id: Option<Uuid>,
-    /// accept/assign: an officer of that unit.
     pub assignee_id: Option<Uuid>,
-    /// recategorize: the right category; the report is routed again.
     pub category_id: Option<Uuid>,
-    /// accept/assign: `normal` or `urgent` (a quarter of the handling time).
-    pub priority: Option<String>,
-    /// Shown to the citizen; required for resolve and reject.
+    pub priority: Option<Priority>,
     pub public_message: Option<String>,
-    /// Staff only.
     pub internal_note: Option<String>,
-    /// mark_duplicate: the original report.
     pub duplicate_of: Option<Uuid>,
-    /// extend: the new deadline (later than the current one).
     pub due_at: Option<DateTime<Utc>>,
-    /// extend (required), reject, reopen: why.
     pub reason: Option<String>,
 }
 
-impl Validate for ActionRequest {
-    fn validate(&self) -> AppResult<()> {
-        let mut c = Check::new();
-        let action = c.text("action", &self.action, 32).map(Action::parse);
-        if action == Some(None) {
-            c.add("action", Msg::InvalidAction);
+impl ActionInput {
+    pub fn new(action: Action) -> Self {
+        ActionInput {
+            action,
+            unit_id: None,
+            assignee_id: None,
+            category_id: None,
+            priority: None,
+            public_message: None,
+            internal_note: None,
+            duplicate_of: None,
+            due_at: None,
+            reason: None,
         }
-        if let Some(p) = &self.priority
-            && Priority::parse(p).is_none()
-        {
-            c.add("priority", Msg::InvalidPriority);
-        }
-        for (field, v, max) in [
-            ("public_message", &self.public_message, 4000),
-            ("internal_note", &self.internal_note, 4000),
-            ("reason", &self.reason, 2000),
-        ] {
-            if let Some(v) = v {
-                c.max_len(field, v, max);
-            }
-        }
-        let blank = |s: &Option<String>| s.as_deref().is_none_or(|s| s.trim().is_empty());
-        match action.flatten() {
-            Some(a) if a.needs_public_message() && blank(&self.public_message) => {
-                c.add("public_message", Msg::PublicMessageRequired)
-            }
-            Some(Action::MarkDuplicate) if self.duplicate_of.is_none() => {
-                c.add("duplicate_of", Msg::Required)
-            }
-            Some(Action::Recategorize) if self.category_id.is_none() => {
-                c.add("category_id", Msg::Required)
-            }
-            Some(Action::Assign) if self.unit_id.is_none() && self.assignee_id.is_none() => {
-                c.add("unit_id", Msg::NothingToAssign)
-            }
-            Some(Action::Extend) => {
-                if self.due_at.is_none() {
-                    c.add("due_at", Msg::Required);
-                }
-                if blank(&self.reason) {
-                    c.add("reason", Msg::ReasonRequired);
-                }
-            }
-            _ => {}
-        }
-        c.finish()
     }
-}
-
-fn trimmed(s: &Option<String>) -> Option<String> {
-    s.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
 }
 
 /// Staff whose unit is `unit` or below it.
@@ -132,25 +79,17 @@ async fn officer_in<C: ConnectionTrait>(
 /// Applies one staff action. Out of scope is 404, a role that may not is
 /// 403, a status that does not allow it (or changed meanwhile) is 409.
 pub async fn apply(
-    state: &AppState,
-    user: &CurrentUser,
+    ctx: Ctx<'_>,
+    user: &Actor,
+    scope: &StaffScope,
     id: Uuid,
-    req: ActionRequest,
+    req: ActionInput,
 ) -> AppResult<reports::Model> {
-    let action = req
-        .action
-        .as_deref()
-        .map(str::trim)
-        .and_then(Action::parse)
-        .ok_or(AppError::field("action", Msg::InvalidAction))?;
-    let now = state.clock.now();
-    let tz = state.config.city_tz;
-    let scope = StaffScope::of(&state.db, user)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let calendar = crate::calendar::store::load(&state.db, tz).await?;
+    let action = req.action;
+    let now = ctx.now;
+    let calendar = crate::calendar::store::load(ctx.db, ctx.tz).await?;
 
-    let txn = begin_write(&state.db).await?;
+    let txn = begin_write(ctx.db).await?;
     let r = reports::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -165,7 +104,7 @@ pub async fn apply(
 
     let mut m = r.clone().into_active_model();
     let mut data = serde_json::Map::new();
-    let public_message = trimmed(&req.public_message);
+    let public_message = req.public_message.clone();
     let mut unit_id = r.unit_id;
 
     match action {
@@ -191,7 +130,7 @@ pub async fn apply(
                 // A new unit picks its own officer.
                 m.assignee_id = Set(None);
             }
-            let priority = match req.priority.as_deref().and_then(Priority::parse) {
+            let priority = match req.priority {
                 Some(p) => {
                     m.priority = Set(p);
                     p
@@ -216,13 +155,13 @@ pub async fn apply(
             m.resolved_at = Set(Some(now));
             if r.handled_at.is_none() {
                 m.handled_at = Set(Some(now));
-                m.handled_month = Set(Some(Month::of(now, tz).yyyymm()));
+                m.handled_month = Set(Some(Month::of(now, ctx.tz).yyyymm()));
             }
         }
         Action::Reject => {
             if r.handled_at.is_none() {
                 m.handled_at = Set(Some(now));
-                m.handled_month = Set(Some(Month::of(now, tz).yyyymm()));
+                m.handled_month = Set(Some(Month::of(now, ctx.tz).yyyymm()));
             }
         }
         Action::MarkDuplicate => {
@@ -287,31 +226,22 @@ pub async fn apply(
             m.due_at = Set(Some(due));
         }
     }
-    if let Some(reason) = trimmed(&req.reason) {
+    if let Some(reason) = req.reason.clone() {
         data.insert("reason".into(), reason.into());
     }
     m.status = Set(to);
     m.updated_at = Set(now);
 
-    // The status check: only one of two concurrent actions can move the report
-    // from the status both saw.
-    let report = super::service::update_if_unchanged(&txn, &r, m).await?;
-    let event = report_events::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        report_id: Set(report.id),
-        actor_id: Set(Some(user.id)),
-        kind: Set(action.event_kind()),
-        from_status: Set(Some(from)),
-        to_status: Set(Some(to)),
-        public_message: Set(public_message),
-        internal_note: Set(trimmed(&req.internal_note)),
-        data: Set((!data.is_empty()).then_some(serde_json::Value::Object(data))),
-        created_at: Set(now),
+    // The version check: only one of two concurrent actions can move the
+    // report from the state both saw.
+    let event = NewEvent::transition(action.event_kind(), Some(user.id), from, to)
+        .public_message(public_message)
+        .internal_note(req.internal_note)
+        .data(data);
+    let (report, events) = write_change(&txn, ctx.tz, &r, m, vec![event], now).await?;
+    for e in &events {
+        crate::notifications::fan_out(&txn, &report, e, now).await?;
     }
-    .insert(&txn)
-    .await?;
-    crate::notifications::fan_out(&txn, &report, &event, now).await?;
-    crate::stats::rollup::apply_change(&txn, Some(&r), Some(&report), tz).await?;
     txn.commit().await?;
     Ok(report)
 }
@@ -383,60 +313,37 @@ async fn merge_followers<C: ConnectionTrait>(
     Ok(())
 }
 
-/// An internal note: staff only, never shown to citizens.
+/// An internal note: staff only, never shown to citizens. The caller
+/// passes a report already loaded in their scope.
 pub async fn add_note(
-    state: &AppState,
-    user: &CurrentUser,
-    id: Uuid,
+    ctx: Ctx<'_>,
+    user: &Actor,
+    report: &reports::Model,
     message: String,
 ) -> AppResult<report_events::Model> {
-    let r = scoped_report(state, user, id).await?;
-    Ok(report_events::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        report_id: Set(r.id),
-        actor_id: Set(Some(user.id)),
-        kind: Set(EventKind::Note),
-        from_status: Set(None),
-        to_status: Set(None),
-        public_message: Set(None),
-        internal_note: Set(Some(message)),
-        data: Set(None),
-        created_at: Set(state.clock.now()),
-    }
-    .insert(&state.db)
-    .await?)
-}
-
-/// The report if it is in the caller's scope; 404 otherwise.
-pub async fn scoped_report(
-    state: &AppState,
-    user: &CurrentUser,
-    id: Uuid,
-) -> AppResult<reports::Model> {
-    let scope = StaffScope::of(&state.db, user)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    reports::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .filter(|r| scope.contains(r.unit_id))
-        .ok_or(AppError::NotFound)
+    append_event(
+        ctx.db,
+        report.id,
+        NewEvent::new(EventKind::Note, Some(user.id)).internal_note(Some(message)),
+        ctx.now,
+    )
+    .await
 }
 
 /// Closes reports resolved more than 7 days ago that nobody rated or
 /// reopened. Safe with several instances: each close is a conditional update,
 /// so a report closed by another instance is skipped without an event.
-pub async fn auto_close(state: &AppState) -> AppResult<usize> {
-    let now = state.clock.now();
+pub async fn auto_close(ctx: Ctx<'_>) -> AppResult<usize> {
+    let now = ctx.now;
     let cutoff = now - Duration::days(AUTO_CLOSE_DAYS);
     let due: Vec<reports::Model> = reports::Entity::find()
         .filter(reports::Column::Status.eq(Status::Resolved))
         .filter(reports::Column::ResolvedAt.lte(cutoff))
-        .all(&state.db)
+        .all(ctx.db)
         .await?;
     let mut closed = 0;
     for candidate in due {
-        let txn = begin_write(&state.db).await?;
+        let txn = begin_write(ctx.db).await?;
         // Re-read inside the transaction: another instance, or the citizen
         // rating it, may have changed it since the list was read.
         let Some(r) = reports::Entity::find_by_id(candidate.id).one(&txn).await? else {
@@ -449,26 +356,16 @@ pub async fn auto_close(state: &AppState) -> AppResult<usize> {
         m.status = Set(Status::Closed);
         m.closed_at = Set(Some(now));
         m.updated_at = Set(now);
-        let report = match super::service::update_if_unchanged(&txn, &r, m).await {
-            Ok(report) => report,
+        let event = NewEvent::transition(EventKind::Closed, None, Status::Resolved, Status::Closed);
+        let (report, events) = match write_change(&txn, ctx.tz, &r, m, vec![event], now).await {
+            Ok(written) => written,
             // Closed (or changed) by someone else meanwhile: nothing to do.
             Err(AppError::Conflict(_)) => continue,
             Err(e) => return Err(e),
         };
-        let event = super::service::append_event(
-            &txn,
-            &report,
-            None,
-            EventKind::Closed,
-            Some(Status::Resolved),
-            Some(Status::Closed),
-            None,
-            now,
-        )
-        .await?;
-        crate::notifications::fan_out(&txn, &report, &event, now).await?;
-        crate::stats::rollup::apply_change(&txn, Some(&r), Some(&report), state.config.city_tz)
-            .await?;
+        for e in &events {
+            crate::notifications::fan_out(&txn, &report, e, now).await?;
+        }
         txn.commit().await?;
         closed += 1;
     }

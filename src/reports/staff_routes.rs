@@ -2,23 +2,26 @@
 //! likely duplicates.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::dto::MessageRequest;
+use super::extract::ScopedReport;
+use super::lifecycle::Action;
 use super::lifecycle::Status;
+use super::queries;
 use super::queue::{self, QueueCursor, QueueFilter, Sort};
-use super::routes::MessageRequest;
 use super::scope::{Access, StaffScope};
-use super::staff::{self, ActionRequest};
+use super::staff::{self, ActionInput};
 use super::view::{ReportBody, bodies};
 use crate::auth::extract::Staff;
+use crate::domain::Priority;
 use crate::domain::geo::BBox;
 use crate::entities::report_events;
 use crate::error::{AppError, AppResult, ProblemBody};
@@ -28,7 +31,7 @@ use crate::messages::Msg;
 use crate::org::units::subtree_ids;
 use crate::pagination::{Page, parse_limit};
 use crate::state::AppState;
-use crate::validate::{Check, Validate};
+use crate::validate::{Check, Validate, nonblank};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -92,12 +95,7 @@ impl QueueQuery {
     fn parse(&self, tz: chrono_tz::Tz) -> Parsed {
         let mut c = Check::new();
         let mut f = QueueFilter::default();
-        let present = |s: &Option<String>| {
-            s.as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-        };
+        let present = nonblank;
         for st in self
             .status
             .iter()
@@ -187,6 +185,106 @@ impl Validate for QueueQuery {
     }
 }
 
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(example = json!({"action": "resolve", "public_message": "Đã thay bóng đèn, đèn sáng bình thường."}))]
+pub struct ActionRequest {
+    /// `accept`, `assign`, `start`, `resolve`, `reject`, `mark_duplicate`,
+    /// `recategorize`, `reopen`, `close`, `extend`
+    #[schema(required = true)]
+    pub action: Option<String>,
+    /// accept/assign: the unit to handle it (within your subtree).
+    pub unit_id: Option<Uuid>,
+    /// accept/assign: an officer of that unit.
+    pub assignee_id: Option<Uuid>,
+    /// recategorize: the right category; the report is routed again.
+    pub category_id: Option<Uuid>,
+    /// accept/assign: `normal` or `urgent` (a quarter of the handling time).
+    pub priority: Option<String>,
+    /// Shown to the citizen; required for resolve and reject.
+    pub public_message: Option<String>,
+    /// Staff only.
+    pub internal_note: Option<String>,
+    /// mark_duplicate: the original report.
+    pub duplicate_of: Option<Uuid>,
+    /// extend: the new deadline (later than the current one).
+    pub due_at: Option<DateTime<Utc>>,
+    /// extend (required), reject, reopen: why.
+    pub reason: Option<String>,
+}
+
+impl Validate for ActionRequest {
+    fn validate(&self) -> AppResult<()> {
+        let mut c = Check::new();
+        let action = c.text("action", &self.action, 32).map(Action::parse);
+        if action == Some(None) {
+            c.add("action", Msg::InvalidAction);
+        }
+        if let Some(p) = &self.priority
+            && Priority::parse(p).is_none()
+        {
+            c.add("priority", Msg::InvalidPriority);
+        }
+        for (field, v, max) in [
+            ("public_message", &self.public_message, 4000),
+            ("internal_note", &self.internal_note, 4000),
+            ("reason", &self.reason, 2000),
+        ] {
+            if let Some(v) = v {
+                c.max_len(field, v, max);
+            }
+        }
+        let blank = |s: &Option<String>| s.as_deref().is_none_or(|s| s.trim().is_empty());
+        match action.flatten() {
+            Some(a) if a.needs_public_message() && blank(&self.public_message) => {
+                c.add("public_message", Msg::PublicMessageRequired)
+            }
+            Some(Action::MarkDuplicate) if self.duplicate_of.is_none() => {
+                c.add("duplicate_of", Msg::Required)
+            }
+            Some(Action::Recategorize) if self.category_id.is_none() => {
+                c.add("category_id", Msg::Required)
+            }
+            Some(Action::Assign) if self.unit_id.is_none() && self.assignee_id.is_none() => {
+                c.add("unit_id", Msg::NothingToAssign)
+            }
+            Some(Action::Extend) => {
+                if self.due_at.is_none() {
+                    c.add("due_at", Msg::Required);
+                }
+                if blank(&self.reason) {
+                    c.add("reason", Msg::ReasonRequired);
+                }
+            }
+            _ => {}
+        }
+        c.finish()
+    }
+}
+
+impl ActionRequest {
+    /// The request as the service takes it (after `validate`).
+    fn into_input(self) -> AppResult<ActionInput> {
+        let action = self
+            .action
+            .as_deref()
+            .map(str::trim)
+            .and_then(Action::parse)
+            .ok_or(AppError::field("action", Msg::InvalidAction))?;
+        Ok(ActionInput {
+            action,
+            unit_id: self.unit_id,
+            assignee_id: self.assignee_id,
+            category_id: self.category_id,
+            priority: self.priority.as_deref().and_then(Priority::parse),
+            public_message: nonblank(&self.public_message),
+            internal_note: nonblank(&self.internal_note),
+            duplicate_of: self.duplicate_of,
+            due_at: self.due_at,
+            reason: nonblank(&self.reason),
+        })
+    }
+}
+
 /// The triage queue in the caller's scope (officers: their unit's subtree;
 /// coordinators: theirs, plus unrouted reports at the root; admins: all).
 #[utoipa::path(get, path = "/staff/reports", tag = "staff", security(("bearer" = [])),
@@ -209,7 +307,7 @@ async fn queue_list(
         cursor,
         ..
     } = q.parse(state.config.city_tz);
-    let scope = StaffScope::of(&state.db, &user)
+    let scope = StaffScope::of(&state.db, &user.actor())
         .await?
         .ok_or(AppError::Forbidden)?;
     if let Some(u) = unit {
@@ -256,11 +354,15 @@ async fn queue_list(
     ))]
 async fn act(
     State(state): State<AppState>,
-    Staff(user): Staff,
-    Path(id): Path<Uuid>,
+    ScopedReport {
+        report,
+        user,
+        scope,
+    }: ScopedReport,
     ValidatedJson(req): ValidatedJson<ActionRequest>,
 ) -> AppResult<Json<ReportBody>> {
-    let report = staff::apply(&state, &user, id, req).await?;
+    let input = req.into_input()?;
+    let report = staff::apply(state.ctx(), &user.actor(), &scope, report.id, input).await?;
     let mut v = bodies(
         &state.db,
         vec![(report, Access::Staff)],
@@ -309,12 +411,10 @@ impl From<report_events::Model> for StaffEventBody {
     responses((status = 201, body = StaffEventBody), (status = 404, body = ProblemBody, content_type = "application/problem+json")))]
 async fn add_note(
     State(state): State<AppState>,
-    Staff(user): Staff,
-    Path(id): Path<Uuid>,
+    ScopedReport { report, user, .. }: ScopedReport,
     ValidatedJson(req): ValidatedJson<MessageRequest>,
 ) -> AppResult<(StatusCode, Json<StaffEventBody>)> {
-    let message = req.message.as_deref().unwrap_or_default().trim().to_owned();
-    let e = staff::add_note(&state, &user, id, message).await?;
+    let e = staff::add_note(state.ctx(), &user.actor(), &report, req.text()).await?;
     Ok((StatusCode::CREATED, Json(e.into())))
 }
 
@@ -324,16 +424,9 @@ async fn add_note(
     responses((status = 200, body = Vec<StaffEventBody>), (status = 404, body = ProblemBody, content_type = "application/problem+json")))]
 async fn events(
     State(state): State<AppState>,
-    Staff(user): Staff,
-    Path(id): Path<Uuid>,
+    ScopedReport { report, .. }: ScopedReport,
 ) -> AppResult<Json<Vec<StaffEventBody>>> {
-    let r = staff::scoped_report(&state, &user, id).await?;
-    let all = report_events::Entity::find()
-        .filter(report_events::Column::ReportId.eq(r.id))
-        .order_by_asc(report_events::Column::CreatedAt)
-        .order_by_asc(report_events::Column::Id)
-        .all(&state.db)
-        .await?;
+    let all = queries::timeline(&state.db, report.id).await?;
     Ok(Json(all.into_iter().map(Into::into).collect()))
 }
 
@@ -344,14 +437,9 @@ async fn events(
     responses((status = 200, body = Vec<ReportBody>), (status = 404, body = ProblemBody, content_type = "application/problem+json")))]
 async fn similar(
     State(state): State<AppState>,
-    Staff(user): Staff,
-    Path(id): Path<Uuid>,
+    ScopedReport { report, scope, .. }: ScopedReport,
 ) -> AppResult<Json<Vec<ReportBody>>> {
-    let r = staff::scoped_report(&state, &user, id).await?;
-    let scope = StaffScope::of(&state.db, &user)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let rows = queue::similar(&state.db, &scope, &r).await?;
+    let rows = queue::similar(&state.db, &scope, &report).await?;
     let items = bodies(
         &state.db,
         rows.into_iter().map(|r| (r, Access::Staff)).collect(),

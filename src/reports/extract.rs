@@ -1,0 +1,173 @@
+//! Extractors that hand a handler the report it may touch, already loaded and
+//! already scoped (as svix's permission extractors do): a handler that takes
+//! one cannot forget the check. What the caller may not see is 404, so ids
+//! cannot be probed; who is calling is checked first (401, 403).
+
+use axum::extract::{FromRef, FromRequestParts, Path};
+use axum::http::request::Parts;
+use sea_orm::EntityTrait;
+use uuid::Uuid;
+
+use super::scope::{Access, StaffScope, access};
+use crate::auth::extract::{Citizen, CurrentUser, MaybeUser, Staff};
+use crate::entities::reports;
+use crate::error::AppError;
+use crate::messages::Msg;
+use crate::state::AppState;
+
+async fn report_id<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<Uuid, AppError> {
+    Path::<Uuid>::from_request_parts(parts, state)
+        .await
+        .map(|Path(id)| id)
+        .map_err(|_| AppError::BadRequest(Msg::BadRequest))
+}
+
+/// The report and how `viewer` stands to it; 404 when they may not see it.
+async fn load_visible(
+    state: &AppState,
+    viewer: Option<&CurrentUser>,
+    id: Uuid,
+) -> Result<(reports::Model, Access), AppError> {
+    let r = reports::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let actor = viewer.map(CurrentUser::actor);
+    let a = access(&state.db, actor.as_ref(), &r)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((r, a))
+}
+
+/// `{id}`: a report anyone calling may see (public, their own, or in their
+/// staff scope), and how they see it.
+pub struct VisibleReport {
+    pub report: reports::Model,
+    pub access: Access,
+}
+
+impl<S> FromRequestParts<S> for VisibleReport
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let MaybeUser(viewer) = MaybeUser::from_request_parts(parts, state).await?;
+        let id = report_id(parts, state).await?;
+        let (report, access) =
+            load_visible(&AppState::from_ref(state), viewer.as_ref(), id).await?;
+        Ok(VisibleReport { report, access })
+    }
+}
+
+/// `{id}`: a report the signed-in caller takes part in: its reporter, or
+/// staff in scope. A public report of someone else is 404 here.
+pub struct ParticipantReport {
+    pub report: reports::Model,
+    pub access: Access,
+    pub user: CurrentUser,
+}
+
+impl<S> FromRequestParts<S> for ParticipantReport
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        let id = report_id(parts, state).await?;
+        let (report, access) = load_visible(&AppState::from_ref(state), Some(&user), id).await?;
+        if !access.is_full() {
+            return Err(AppError::NotFound);
+        }
+        Ok(ParticipantReport {
+            report,
+            access,
+            user,
+        })
+    }
+}
+
+/// `{id}`: the caller's own report. 404 when they may not see it; 403 when
+/// they may see it but did not file it.
+pub struct OwnReport {
+    pub report: reports::Model,
+    pub user: CurrentUser,
+}
+
+impl<S> FromRequestParts<S> for OwnReport
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        let id = report_id(parts, state).await?;
+        let (report, access) = load_visible(&AppState::from_ref(state), Some(&user), id).await?;
+        if access != Access::Owner {
+            return Err(AppError::Forbidden);
+        }
+        Ok(OwnReport { report, user })
+    }
+}
+
+/// `{id}`: a public report a citizen may follow; 404 for anything else.
+pub struct FollowableReport {
+    pub report: reports::Model,
+    pub user: CurrentUser,
+}
+
+impl<S> FromRequestParts<S> for FollowableReport
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Citizen(user) = Citizen::from_request_parts(parts, state).await?;
+        let id = report_id(parts, state).await?;
+        let (report, _) = load_visible(&AppState::from_ref(state), Some(&user), id).await?;
+        if !report.is_public {
+            return Err(AppError::NotFound);
+        }
+        Ok(FollowableReport { report, user })
+    }
+}
+
+/// `{id}`: a report in the staff caller's scope, with that scope (403 for
+/// citizens, 404 out of scope).
+pub struct ScopedReport {
+    pub report: reports::Model,
+    pub user: CurrentUser,
+    pub scope: StaffScope,
+}
+
+impl<S> FromRequestParts<S> for ScopedReport
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Staff(user) = Staff::from_request_parts(parts, state).await?;
+        let id = report_id(parts, state).await?;
+        let state = AppState::from_ref(state);
+        let scope = StaffScope::of(&state.db, &user.actor())
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let report = scope.find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+        Ok(ScopedReport {
+            report,
+            user,
+            scope,
+        })
+    }
+}

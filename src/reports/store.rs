@@ -1,0 +1,154 @@
+//! The write primitives every report transaction shares. A change of a report
+//! is written with [`write_change`] only: the report (if still at the version
+//! it was read at), its events and the statistics rollup go together, so there
+//! is no transition without its event and no figure that misses a change.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+};
+use uuid::Uuid;
+
+use crate::domain::{EventKind, Status};
+use crate::entities::{report_events, reports};
+use crate::error::{AppError, AppResult};
+use crate::messages::Msg;
+
+/// A timeline event to append.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub kind: EventKind,
+    pub actor: Option<Uuid>,
+    pub from: Option<Status>,
+    pub to: Option<Status>,
+    pub public_message: Option<String>,
+    pub internal_note: Option<String>,
+    pub data: Option<serde_json::Value>,
+}
+
+impl NewEvent {
+    /// An event that does not move the status (a comment, a note, a rating).
+    pub fn new(kind: EventKind, actor: Option<Uuid>) -> Self {
+        NewEvent {
+            kind,
+            actor,
+            from: None,
+            to: None,
+            public_message: None,
+            internal_note: None,
+            data: None,
+        }
+    }
+
+    /// An event that moves the status from `from` to `to`.
+    pub fn transition(kind: EventKind, actor: Option<Uuid>, from: Status, to: Status) -> Self {
+        NewEvent {
+            from: Some(from),
+            to: Some(to),
+            ..NewEvent::new(kind, actor)
+        }
+    }
+
+    pub fn public_message(mut self, m: Option<String>) -> Self {
+        self.public_message = m;
+        self
+    }
+
+    pub fn internal_note(mut self, n: Option<String>) -> Self {
+        self.internal_note = n;
+        self
+    }
+
+    /// Extra facts (the new unit, the old deadline, …); an empty map is none.
+    pub fn data(mut self, d: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.data = (!d.is_empty()).then_some(serde_json::Value::Object(d));
+        self
+    }
+}
+
+/// Appends one event to a report's timeline (which is never updated).
+pub async fn append_event<C: ConnectionTrait>(
+    db: &C,
+    report_id: Uuid,
+    e: NewEvent,
+    at: DateTime<Utc>,
+) -> AppResult<report_events::Model> {
+    Ok(report_events::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        report_id: Set(report_id),
+        actor_id: Set(e.actor),
+        kind: Set(e.kind),
+        from_status: Set(e.from),
+        to_status: Set(e.to),
+        public_message: Set(e.public_message),
+        internal_note: Set(e.internal_note),
+        data: Set(e.data),
+        created_at: Set(at),
+    }
+    .insert(db)
+    .await?)
+}
+
+/// Writes `m` only if the report is still at the `version` `before` was read
+/// at, and moves it to the next version; a change committed in between makes
+/// this a 409, so two transactions never both apply their rollup delta from
+/// the same "before". (A timestamp would not do: two changes in the same
+/// microsecond share one.)
+pub async fn update_if_unchanged<C: ConnectionTrait>(
+    db: &C,
+    before: &reports::Model,
+    mut m: reports::ActiveModel,
+) -> AppResult<reports::Model> {
+    m.version = Set(before.version + 1);
+    let res = reports::Entity::update_many()
+        .set(m)
+        .filter(reports::Column::Id.eq(before.id))
+        .filter(reports::Column::Version.eq(before.version))
+        .exec(db)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(AppError::Conflict(Msg::Conflict));
+    }
+    reports::Entity::find_by_id(before.id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// One change of a report with all that goes with it: the conditional
+/// update, the events in order, and the rollup delta (inside the caller's
+/// transaction). Returns the report as written and the events.
+pub async fn write_change<C: ConnectionTrait>(
+    db: &C,
+    tz: Tz,
+    before: &reports::Model,
+    m: reports::ActiveModel,
+    events: Vec<NewEvent>,
+    at: DateTime<Utc>,
+) -> AppResult<(reports::Model, Vec<report_events::Model>)> {
+    let after = update_if_unchanged(db, before, m).await?;
+    let mut written = Vec::with_capacity(events.len());
+    for e in events {
+        written.push(append_event(db, after.id, e, at).await?);
+    }
+    crate::stats::rollup::apply_change(db, Some(before), Some(&after), tz).await?;
+    Ok((after, written))
+}
+
+/// The report as it is inside the transaction; 409 if its status is no
+/// longer the one the caller decided on.
+pub async fn reread<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    expected: Status,
+) -> AppResult<reports::Model> {
+    let r = reports::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if r.status != expected {
+        return Err(AppError::Conflict(Msg::Conflict));
+    }
+    Ok(r)
+}
