@@ -462,20 +462,132 @@ impl Rng {
     }
 }
 
+/// A phone-like EXIF block: IFD0 with Make, Model, (Orientation) and a GPS
+/// IFD pointer; the GPS IFD with a latitude and the "GPSSECRET" marker.
+pub(super) fn phone_exif_tiff(big_endian: bool, orientation: Option<u16>) -> Vec<u8> {
+    let u16b = |v: u16| {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let u32b = |v: u32| {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    // (tag, type, count, value bytes); values over 4 bytes go to the data area.
+    let mut ifd0: Vec<(u16, u16, u32, Vec<u8>)> = vec![
+        (0x010F, 2, 6, b"Apple\0".to_vec()),
+        (0x0110, 2, 14, b"iPhone 15 Pro\0".to_vec()),
+    ];
+    if let Some(o) = orientation {
+        ifd0.push((0x0112, 3, 1, u16b(o).to_vec()));
+    }
+    ifd0.push((0x8825, 4, 1, Vec::new())); // GPS IFD offset, filled below
+    let mut lat = Vec::new();
+    for (n, d) in [(21u32, 1u32), (1, 1), (4277, 100)] {
+        lat.extend_from_slice(&u32b(n));
+        lat.extend_from_slice(&u32b(d));
+    }
+    let gps: Vec<(u16, u16, u32, Vec<u8>)> = vec![
+        (0x0001, 2, 2, b"N\0".to_vec()),
+        (0x0002, 5, 3, lat),
+        (0x001B, 7, 9, b"GPSSECRET".to_vec()),
+    ];
+    let ifd_len = |n: usize| 2 + 12 * n + 4;
+    let gps_at = 8 + ifd_len(ifd0.len());
+    let mut data_at = gps_at + ifd_len(gps.len());
+    let mut data = Vec::new();
+    let mut out = if big_endian {
+        b"MM\0\x2a".to_vec()
+    } else {
+        b"II\x2a\0".to_vec()
+    };
+    out.extend_from_slice(&u32b(8));
+    for ifd in [&ifd0, &gps] {
+        out.extend_from_slice(&u16b(ifd.len() as u16));
+        for (tag, typ, count, value) in ifd.iter() {
+            out.extend_from_slice(&u16b(*tag));
+            out.extend_from_slice(&u16b(*typ));
+            out.extend_from_slice(&u32b(*count));
+            if *tag == 0x8825 {
+                out.extend_from_slice(&u32b(gps_at as u32));
+            } else if value.len() <= 4 {
+                let mut v = value.clone();
+                v.resize(4, 0);
+                out.extend_from_slice(&v);
+            } else {
+                out.extend_from_slice(&u32b(data_at as u32));
+                data_at += value.len();
+                data.extend_from_slice(value);
+            }
+        }
+        out.extend_from_slice(&u32b(0));
+    }
+    out.extend(data);
+    out
+}
+
+/// "Exif\0\0" + a phone-like EXIF block, as in a JPEG APP1 segment.
+pub(super) fn phone_exif_payload(orientation: Option<u16>) -> Vec<u8> {
+    let mut v = b"Exif\0\0".to_vec();
+    v.extend(phone_exif_tiff(true, orientation));
+    v
+}
+
+/// The EXIF payload (TIFF) of the first APP1 "Exif" segment before the scan.
+pub(super) fn jpeg_exif(d: &[u8]) -> Option<Vec<u8>> {
+    let mut pos = 2;
+    while let (Some(&0xFF), Some(&m)) = (d.get(pos), d.get(pos + 1)) {
+        if m == 0xDA || m == 0xD9 {
+            break;
+        }
+        let len = usize::from(u16::from_be_bytes([d[pos + 2], d[pos + 3]]));
+        let payload = &d[pos + 4..pos + 2 + len];
+        if m == 0xE1 && payload.starts_with(b"Exif\0\0") {
+            return Some(payload[6..].to_vec());
+        }
+        pos += 2 + len;
+    }
+    None
+}
+
+/// A PNG with a phone-like `eXIf` chunk right after IHDR.
+pub(super) fn png_with_exif(orientation: Option<u16>) -> Vec<u8> {
+    let mut png = encode(&gradient(4, 4), image::ImageFormat::Png);
+    png.splice(
+        33..33,
+        png_chunk(b"eXIf", &phone_exif_tiff(false, orientation)),
+    );
+    png
+}
+
+/// An extended WebP with EXIF (phone-like, "Exif\0\0" prefixed as some
+/// tools write it) and XMP chunks, their flags set.
+pub(super) fn webp_with_exif(orientation: Option<u16>) -> Vec<u8> {
+    riff(&[
+        riff_chunk(b"VP8X", &vp8x(0x10 | 0x08 | 0x04, 3, 5)),
+        riff_chunk(b"VP8L", &vp8l(3, 5)),
+        riff_chunk(b"EXIF", &phone_exif_payload(orientation)),
+        riff_chunk(b"XMP ", XMP),
+    ])
+}
+
 /// One valid, metadata-laden file of each kind (and each HEIC `iloc` form).
 pub(super) fn samples() -> Vec<Vec<u8>> {
     let (_, jpg) = jpeg_pair();
-    let mut png = encode(&gradient(4, 4), image::ImageFormat::Png);
-    png.splice(33..33, png_chunk(b"eXIf", &exif_tiff()));
-    let webp = riff(&[
-        riff_chunk(b"VP8X", &vp8x(0x0C, 3, 5)),
-        riff_chunk(b"VP8L", &vp8l(3, 5)),
-        riff_chunk(b"EXIF", &exif_payload()),
-    ]);
+    let mut phone = jpg[..2].to_vec();
+    phone.extend(jpeg_seg(0xE1, &phone_exif_payload(Some(6))));
+    phone.extend_from_slice(&jpg[2..]);
     vec![
         jpg,
-        png,
-        webp,
+        phone,
+        png_with_exif(Some(8)),
+        webp_with_exif(Some(6)),
         mp4_file(true).0,
         heic_file(0, 4, 4, 0, 0, (64, 64)).0,
         heic_file(1, 8, 4, 4, 4, (64, 64)).0,

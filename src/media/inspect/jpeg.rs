@@ -9,7 +9,9 @@
 //!   must match the walker's segment for segment (it silently skips what it
 //!   does not understand, which must never decide what is kept), or the file
 //!   is refused. Every APP1 (EXIF, XMP), APP13 (IPTC/Photoshop) and the APP2
-//!   `MPF` index is dropped.
+//!   `MPF` index is dropped; when the original EXIF had an Orientation, a
+//!   minimal EXIF segment holding only that tag is written back (see
+//!   [`super::exif`]).
 //! * After the first scan `img-parts` keeps the rest of the file as one
 //!   opaque blob, so the walker rebuilds it: scans are kept, APPn segments
 //!   between progressive scans are dropped as above, and everything after EOI
@@ -17,10 +19,10 @@
 //!
 //! All other bytes are kept byte-identical.
 
-use img_parts::Bytes;
 use img_parts::jpeg::{Jpeg, JpegSegment, markers};
+use img_parts::{Bytes, ImageEXIF};
 
-use super::{Corrupt, Dims, Limits, R, add, be16, check_limits, u8at};
+use super::{Corrupt, Dims, Limits, R, add, be16, check_limits, exif, u8at};
 
 /// One piece of a JPEG file, by byte range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,6 +190,7 @@ pub(super) fn inspect(d: &[u8], limits: &Limits) -> R<(Dims, Vec<u8>)> {
         return Err(Corrupt);
     }
 
+    let orientation = exif::replacement(jpeg.exif().as_deref());
     jpeg.segments_mut()
         .retain(|s| !is_private(s.marker(), s.contents()));
     if first_sos.is_some() {
@@ -201,13 +204,31 @@ pub(super) fn inspect(d: &[u8], limits: &Limits) -> R<(Dims, Vec<u8>)> {
             .ok_or(Corrupt)?;
         *sos = JpegSegment::new_with_entropy(markers::SOS, sos.contents().clone(), tail);
     }
+    if let Some(block) = orientation {
+        jpeg.set_exif(Some(Bytes::from(block)));
+    }
     Ok((Some(dims), jpeg.encoder().bytes().to_vec()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::*;
-    use super::super::{Corrupt, InspectError, Limits, MediaKind, inspect};
+    use super::super::{Corrupt, InspectError, Limits, MediaKind, exif, inspect};
+
+    /// `d` without its segments of `marker` before the first scan.
+    fn without(d: &[u8], marker: u8) -> Vec<u8> {
+        let mut out = d[..2].to_vec();
+        let mut pos = 2;
+        while d[pos] == 0xFF && d[pos + 1] != 0xDA {
+            let len = usize::from(u16::from_be_bytes([d[pos + 2], d[pos + 3]]));
+            if d[pos + 1] != marker {
+                out.extend_from_slice(&d[pos..pos + 2 + len]);
+            }
+            pos += 2 + len;
+        }
+        out.extend_from_slice(&d[pos..]);
+        out
+    }
 
     #[test]
     fn jpeg_strip_is_byte_exact() {
@@ -300,6 +321,52 @@ mod tests {
             inspect(&f, &LIM).unwrap_err(),
             InspectError::TooManyPixels { .. }
         ));
+    }
+
+    #[test]
+    fn jpeg_orientation_kept_alone() {
+        let (clean, _) = jpeg_pair();
+        for big_endian in [true, false] {
+            let mut exif_payload = b"Exif\0\0".to_vec();
+            exif_payload.extend(phone_exif_tiff(big_endian, Some(6)));
+            let mut f = clean[..2].to_vec();
+            f.extend(jpeg_seg(0xE1, &exif_payload));
+            let mut xmp = b"http://ns.adobe.com/xap/1.0/\0".to_vec();
+            xmp.extend_from_slice(XMP);
+            f.extend(jpeg_seg(0xE1, &xmp));
+            f.extend_from_slice(&clean[2..]);
+            assert!(contains(&f, b"iPhone"));
+
+            let r = inspect(&f, &LIM).unwrap();
+            let kept = jpeg_exif(&r.bytes).expect("an EXIF segment");
+            assert_eq!(kept, exif::orientation_only(6));
+            assert_eq!(exif::orientation(&kept), Some(6));
+            for needle in [&b"GPSSECRET"[..], b"iPhone", b"Apple", b"GPSLatitude"] {
+                assert!(!contains(&r.bytes, needle));
+            }
+            // one APP1 (ours); without it the file is the clean one
+            assert_eq!(r.bytes.windows(2).filter(|w| w == &[0xFF, 0xE1]).count(), 1);
+            assert_eq!(without(&r.bytes, 0xE1), clean);
+            // an independent reader agrees, and the image still decodes
+            let mut dec = image::ImageReader::new(std::io::Cursor::new(&r.bytes))
+                .with_guessed_format()
+                .unwrap()
+                .into_decoder()
+                .unwrap();
+            use image::ImageDecoder;
+            assert_eq!(
+                dec.orientation().unwrap(),
+                image::metadata::Orientation::Rotate90
+            );
+            assert!(image::load_from_memory(&r.bytes).is_ok());
+            // idempotent
+            assert_eq!(inspect(&r.bytes, &LIM).unwrap().bytes, r.bytes);
+        }
+        // EXIF without an Orientation: nothing is written back
+        let mut f = clean[..2].to_vec();
+        f.extend(jpeg_seg(0xE1, &phone_exif_payload(None)));
+        f.extend_from_slice(&clean[2..]);
+        assert_eq!(inspect(&f, &LIM).unwrap().bytes, clean);
     }
 
     #[test]

@@ -15,6 +15,11 @@
 //!   byte-identical); MP4 and HEIC are scrubbed in place by a small box
 //!   walker so that every offset in the file stays valid. Each format's
 //!   module says exactly what goes.
+//! * **Orientation** survives: when a photo's EXIF carries an Orientation
+//!   tag, a minimal EXIF block holding only that tag is written back (see
+//!   [`exif`]), so portrait phone photos do not display sideways. HEIC keeps
+//!   its `irot`/`imir` properties and MP4 its track matrix, which are not
+//!   metadata.
 //! * Hostile input cannot panic or hang this code: every hand-written read is
 //!   bounds-checked and every loop consumes input; the crates' parsers are
 //!   given only input whose framing was checked first (see each module).
@@ -22,6 +27,7 @@
 use std::fmt;
 
 mod bmff;
+mod exif;
 mod heic;
 mod jpeg;
 mod mp4;

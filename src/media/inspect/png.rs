@@ -6,12 +6,14 @@
 //! * Editing: `img-parts` parses the chunks (checking each CRC) up to IEND,
 //!   which must be there. `eXIf`, `tEXt`, `zTXt` and `iTXt` chunks (EXIF,
 //!   XMP, free text such as "Raw profile type exif") are dropped, and so is
-//!   anything after IEND. Other chunks are kept byte-identical.
+//!   anything after IEND; when the `eXIf` had an Orientation, a minimal
+//!   `eXIf` holding only that tag is written back right after IHDR. Other
+//!   chunks are kept byte-identical.
 
-use img_parts::Bytes;
 use img_parts::png::Png;
+use img_parts::{Bytes, ImageEXIF};
 
-use super::{Corrupt, Dims, Limits, R, be32, check_limits, fourcc, slice};
+use super::{Corrupt, Dims, Limits, R, be32, check_limits, exif, fourcc, slice};
 
 const PRIVATE_CHUNKS: [[u8; 4]; 4] = [*b"eXIf", *b"tEXt", *b"zTXt", *b"iTXt"];
 
@@ -35,15 +37,19 @@ pub(super) fn inspect(d: &[u8], limits: &Limits) -> R<(Dims, Vec<u8>)> {
     if png.chunks().last().map(|c| c.kind()) != Some(*b"IEND") {
         return Err(Corrupt); // ended before IEND
     }
+    let orientation = exif::replacement(png.exif().as_deref());
     png.chunks_mut()
         .retain(|c| !PRIVATE_CHUNKS.contains(&c.kind()));
+    if let Some(block) = orientation {
+        png.set_exif(Some(Bytes::from(block)));
+    }
     Ok((Some((w, h)), png.encoder().bytes().to_vec()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::*;
-    use super::super::{Corrupt, InspectError, MediaKind, inspect};
+    use super::super::{Corrupt, InspectError, MediaKind, exif, inspect};
 
     #[test]
     fn png_strip_is_byte_exact() {
@@ -113,5 +119,28 @@ mod tests {
         let mut f = ok;
         f[16..20].copy_from_slice(&0u32.to_be_bytes());
         assert_eq!(inspect(&f, &LIM).unwrap_err(), Corrupt);
+    }
+
+    #[test]
+    fn png_orientation_kept_alone() {
+        let f = png_with_exif(Some(8));
+        assert!(contains(&f, b"GPSSECRET") && contains(&f, b"iPhone"));
+        let r = inspect(&f, &LIM).unwrap();
+        for needle in [&b"GPSSECRET"[..], b"iPhone", b"Apple"] {
+            assert!(!contains(&r.bytes, needle));
+        }
+        // the eXIf right after IHDR holds the orientation alone
+        let ihdr_end = 8 + 12 + 13;
+        assert_eq!(&r.bytes[ihdr_end + 4..ihdr_end + 8], b"eXIf");
+        let len = u32::from_be_bytes(r.bytes[ihdr_end..ihdr_end + 4].try_into().unwrap());
+        let block = &r.bytes[ihdr_end + 8..ihdr_end + 8 + len as usize];
+        assert_eq!(block, exif::orientation_only(8));
+        // valid chunks (CRC included), and it still decodes
+        let img = image::load_from_memory(&r.bytes).unwrap();
+        assert_eq!((img.width(), img.height()), (4, 4));
+        assert_eq!(inspect(&r.bytes, &LIM).unwrap().bytes, r.bytes);
+        // without an Orientation: no eXIf at all
+        let r = inspect(&png_with_exif(None), &LIM).unwrap();
+        assert!(!contains(&r.bytes, b"eXIf"));
     }
 }

@@ -7,14 +7,16 @@
 //!   bits as part of the size, hence the mask.)
 //! * Editing: `img-parts` parses the RIFF chunks. `EXIF` and `XMP ` chunks
 //!   are dropped, the `VP8X` EXIF/XMP flag bits cleared, the RIFF size
-//!   rewritten and anything after the RIFF cut. Other chunks are kept
-//!   byte-identical.
+//!   rewritten and anything after the RIFF cut. When the EXIF had an
+//!   Orientation (and the file is extended, so the flag can say so), a
+//!   minimal `EXIF` chunk holding only that tag is written back at the end.
+//!   Other chunks are kept byte-identical.
 
-use img_parts::Bytes;
 use img_parts::riff::{RiffChunk, RiffContent};
 use img_parts::webp::{CHUNK_EXIF, CHUNK_VP8, CHUNK_VP8L, CHUNK_VP8X, CHUNK_XMP, WebP};
+use img_parts::{Bytes, ImageEXIF};
 
-use super::{Corrupt, Dims, Limits, R, add, check_limits, fourcc, le32, slice, u8at};
+use super::{Corrupt, Dims, Limits, R, add, check_limits, exif, fourcc, le32, slice, u8at};
 
 /// VP8X flag bits for EXIF (0x08) and XMP (0x04) metadata.
 const METADATA_FLAGS: u8 = 0x0C;
@@ -32,6 +34,13 @@ pub(super) fn inspect(d: &[u8], limits: &Limits) -> R<(Dims, Vec<u8>)> {
     check_limits(w, h, limits)?;
 
     let mut webp = WebP::from_bytes(Bytes::copy_from_slice(d)).map_err(|_| Corrupt)?;
+    let extended = webp.chunks().first().map(RiffChunk::id) == Some(CHUNK_VP8X);
+    let orientation = exif::replacement(
+        webp.chunk_by_id(CHUNK_EXIF)
+            .and_then(|c| c.content().data())
+            .map(|b| &b[..]),
+    )
+    .filter(|_| extended);
     webp.remove_chunks_by_id(CHUNK_EXIF);
     webp.remove_chunks_by_id(CHUNK_XMP);
     for chunk in webp
@@ -46,6 +55,10 @@ pub(super) fn inspect(d: &[u8], limits: &Limits) -> R<(Dims, Vec<u8>)> {
             *flags &= !METADATA_FLAGS;
         }
         *chunk = RiffChunk::new(CHUNK_VP8X, RiffContent::Data(Bytes::from(data)));
+    }
+    if let Some(block) = orientation {
+        // Appends the chunk and sets the VP8X EXIF flag.
+        webp.set_exif(Some(Bytes::from(block)));
     }
     Ok((Some((w, h)), webp.encoder().bytes().to_vec()))
 }
@@ -78,7 +91,7 @@ fn first_chunk_size(d: &[u8]) -> R<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::*;
-    use super::super::{Corrupt, InspectError, MediaKind, inspect, le32};
+    use super::super::{Corrupt, InspectError, MediaKind, exif, inspect, le32};
 
     #[test]
     fn webp_extended_strip() {
@@ -176,5 +189,29 @@ mod tests {
         let n = f.len();
         f[n - 6..n - 2].copy_from_slice(&100u32.to_le_bytes());
         assert_eq!(inspect(&f, &LIM).unwrap_err(), Corrupt);
+    }
+
+    #[test]
+    fn webp_orientation_kept_alone() {
+        let f = webp_with_exif(Some(6));
+        assert!(contains(&f, b"GPSSECRET") && contains(&f, b"iPhone"));
+        let r = inspect(&f, &LIM).unwrap();
+        let expect = riff(&[
+            riff_chunk(b"VP8X", &vp8x(0x10 | 0x08, 3, 5)),
+            riff_chunk(b"VP8L", &vp8l(3, 5)),
+            riff_chunk(b"EXIF", &exif::orientation_only(6)),
+        ]);
+        assert_eq!(r.bytes, expect, "EXIF flag kept, XMP flag cleared");
+        assert_eq!(inspect(&r.bytes, &LIM).unwrap().bytes, r.bytes);
+        // without an Orientation, or in a simple (non-VP8X) file: no EXIF
+        let r = inspect(&webp_with_exif(None), &LIM).unwrap();
+        assert!(!contains(&r.bytes, b"EXIF"));
+        assert_eq!(r.bytes[20], 0x10);
+        let simple = riff(&[
+            riff_chunk(b"VP8L", &vp8l(3, 5)),
+            riff_chunk(b"EXIF", &phone_exif_payload(Some(6))),
+        ]);
+        let r = inspect(&simple, &LIM).unwrap();
+        assert_eq!(r.bytes, riff(&[riff_chunk(b"VP8L", &vp8l(3, 5))]));
     }
 }
