@@ -3,4 +3,5 @@
 
 pub mod inspect;
 pub mod routes;
+pub mod service;
 pub mod storage;

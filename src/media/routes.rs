@@ -4,21 +4,17 @@ use axum::Json;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::Datelike;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::inspect::{InspectError, Limits, inspect};
+use super::inspect::Limits;
+use super::service::{self, Caps};
 use crate::auth::extract::{CurrentUser, MaybeUser};
-use crate::entities::{media, report_media, reports};
 use crate::error::{AppError, AppResult, ProblemBody};
 use crate::messages::Msg;
-use crate::reports::scope::access;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -90,57 +86,11 @@ async fn upload(
         max_pixels: cfg.max_pixels,
         max_side: cfg.max_side,
     };
-    // Parsing is CPU work on untrusted bytes: keep it off the async threads.
-    let inspected = tokio::task::spawn_blocking(move || inspect(&data, &limits))
-        .await
-        .map_err(|e| AppError::from(anyhow::Error::from(e)))?
-        .map_err(|e| match e {
-            InspectError::Unsupported => AppError::UnsupportedMediaType(Msg::UnsupportedMediaFile),
-            InspectError::TooManyPixels { .. } => AppError::field("file", Msg::ImageTooManyPixels),
-            InspectError::Corrupt => AppError::field("file", Msg::CorruptMedia),
-        })?;
-    let limit = if inspected.kind.is_image() {
-        cfg.max_image_bytes
-    } else {
-        cfg.max_video_bytes
+    let caps = Caps {
+        image_bytes: cfg.max_image_bytes,
+        video_bytes: cfg.max_video_bytes,
     };
-    if inspected.bytes.len() > limit {
-        return Err(AppError::PayloadTooLarge);
-    }
-    let id = Uuid::now_v7();
-    let now = state.clock.now();
-    let key = format!(
-        "{:04}/{:02}/{}.{}",
-        now.year(),
-        now.month(),
-        id.simple(),
-        inspected.kind.extension()
-    );
-    let sha = hex::encode(Sha256::digest(&inspected.bytes));
-    let size = inspected.bytes.len() as i64;
-    state.storage.put(&key, inspected.bytes).await?;
-    let stored_key = key.clone();
-    let row = media::ActiveModel {
-        id: Set(id),
-        owner_id: Set(Some(user.id)),
-        content_type: Set(inspected.kind.content_type().to_owned()),
-        byte_size: Set(size),
-        sha256: Set(sha),
-        storage_key: Set(key),
-        width: Set(inspected.width.map(|w| w as i32)),
-        height: Set(inspected.height.map(|h| h as i32)),
-        created_at: Set(now),
-    }
-    .insert(&state.db)
-    .await;
-    let row = match row {
-        Ok(row) => row,
-        Err(e) => {
-            // No row points at the file: do not leave it behind.
-            let _ = state.storage.delete(&stored_key).await;
-            return Err(e.into());
-        }
-    };
+    let row = service::upload(state.ctx(), &state.storage, user.id, data, limits, caps).await?;
     Ok((
         StatusCode::CREATED,
         Json(MediaBody {
@@ -175,34 +125,8 @@ async fn download(
     MaybeUser(viewer): MaybeUser,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let m = media::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let link = report_media::Entity::find()
-        .filter(report_media::Column::MediaId.eq(id))
-        .one(&state.db)
-        .await?;
-    let public = match link {
-        Some(l) => {
-            let report = reports::Entity::find_by_id(l.report_id)
-                .one(&state.db)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            let actor = viewer.as_ref().map(|v| v.actor());
-            let a = access(&state.db, actor.as_ref(), &report)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            !a.is_full()
-        }
-        None => {
-            let mine = viewer.as_ref().is_some_and(|v| Some(v.id) == m.owner_id);
-            if !mine {
-                return Err(AppError::NotFound);
-            }
-            false
-        }
-    };
+    let actor = viewer.as_ref().map(|v| v.actor());
+    let (m, public) = service::readable(&state.db, actor.as_ref(), id).await?;
     let bytes = state.storage.get(&m.storage_key).await?;
     let mut res = bytes.into_response();
     let h = res.headers_mut();

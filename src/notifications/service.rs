@@ -1,0 +1,132 @@
+//! The inbox and the outbox: written in the transaction of the change they
+//! announce (so nothing acknowledged is lost), read and marked by their owner.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Condition, Expr};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use uuid::Uuid;
+
+use super::rules::{Audience, audience};
+use crate::context::Ctx;
+use crate::domain::DeliveryStatus;
+use crate::entities::{notifications, outbox, report_events, report_followers, reports};
+use crate::error::{AppError, AppResult};
+use crate::pagination::Keyset;
+
+/// Who hears of an event: the reporter of everything public that staff or
+/// the system did; followers of status changes too. Never the actor, never
+/// for internal notes.
+pub async fn fan_out<C: ConnectionTrait>(
+    db: &C,
+    report: &reports::Model,
+    event: &report_events::Model,
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
+    let mut recipients: Vec<Uuid> = Vec::new();
+    match audience(event.kind) {
+        Audience::Nobody => {}
+        Audience::Reporter => recipients.extend(report.reporter_id),
+        Audience::ReporterAndFollowers => {
+            recipients.extend(report.reporter_id);
+            let followers: Vec<Uuid> = report_followers::Entity::find()
+                .select_only()
+                .column(report_followers::Column::UserId)
+                .filter(report_followers::Column::ReportId.eq(report.id))
+                .into_tuple()
+                .all(db)
+                .await?;
+            recipients.extend(followers);
+        }
+    }
+    recipients.retain(|u| Some(*u) != event.actor_id);
+    recipients.sort();
+    recipients.dedup();
+    if recipients.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<notifications::ActiveModel> = recipients
+        .iter()
+        .map(|user| notifications::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(*user),
+            report_id: Set(report.id),
+            event_id: Set(event.id),
+            kind: Set(event.kind),
+            report_code: Set(report.code.clone()),
+            to_status: Set(event.to_status),
+            message: Set(event.public_message.clone()),
+            created_at: Set(now),
+            read_at: Set(None),
+        })
+        .collect();
+    notifications::Entity::insert_many(rows).exec(db).await?;
+    outbox::Entity::insert(outbox::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        topic: Set("report.event".into()),
+        payload: Set(serde_json::json!({
+            "report_id": report.id,
+            "report_code": report.code,
+            "event_id": event.id,
+            "kind": event.kind,
+            "to_status": event.to_status,
+            "recipients": recipients,
+        })),
+        created_at: Set(now),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        delivered_at: Set(None),
+        last_error: Set(None),
+        status: Set(DeliveryStatus::Pending),
+    })
+    .exec(db)
+    .await?;
+    Ok(recipients.len())
+}
+
+/// A user's inbox, newest first, after `cursor`, `limit + 1` rows.
+pub async fn inbox<C: ConnectionTrait>(
+    db: &C,
+    user: Uuid,
+    cursor: Option<Keyset>,
+    limit: u64,
+) -> AppResult<Vec<notifications::Model>> {
+    let mut sel = notifications::Entity::find().filter(notifications::Column::UserId.eq(user));
+    if let Some(k) = cursor {
+        sel = sel.filter(
+            Condition::any()
+                .add(notifications::Column::CreatedAt.lt(k.created_at))
+                .add(
+                    Condition::all()
+                        .add(notifications::Column::CreatedAt.eq(k.created_at))
+                        .add(notifications::Column::Id.lt(k.id)),
+                ),
+        );
+    }
+    Ok(sel
+        .order_by_desc(notifications::Column::CreatedAt)
+        .order_by_desc(notifications::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?)
+}
+
+/// Marks one of `user`'s notifications read; 404 for anyone else's. Marking
+/// it again changes nothing.
+pub async fn mark_read(ctx: Ctx<'_>, user: Uuid, id: Uuid) -> AppResult<()> {
+    let n = notifications::Entity::find_by_id(id)
+        .one(ctx.db)
+        .await?
+        .filter(|n| n.user_id == user)
+        .ok_or(AppError::NotFound)?;
+    if n.read_at.is_none() {
+        notifications::Entity::update_many()
+            .col_expr(notifications::Column::ReadAt, Expr::value(ctx.now))
+            .filter(notifications::Column::Id.eq(id))
+            .exec(ctx.db)
+            .await?;
+    }
+    Ok(())
+}
