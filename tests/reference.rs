@@ -222,6 +222,15 @@ async fn staff_accounts_are_managed_by_admins() {
     assert_eq!(res.body["unit_id"], city.ward.to_string());
     let officer_id = id_of(&res.body);
     let session = app.login("officer.hk@hanoi.gov.vn", PASSWORD).await;
+    let res = app
+        .post("/api/v1/admin/users")
+        .token(t)
+        .lang("en")
+        .json(&json!({"email": "officer.hk@hanoi.gov.vn", "password": PASSWORD, "full_name": "Someone Else", "role": "officer", "unit_id": city.ward}))
+        .send()
+        .await;
+    res.assert_problem(409, "conflict");
+    assert_eq!(res.body["detail"], "This email is already registered.");
 
     let res = app
         .post("/api/v1/admin/users")
