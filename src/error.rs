@@ -297,7 +297,9 @@ impl From<DbErr> for AppError {
     #[track_caller]
     fn from(err: DbErr) -> Self {
         match err.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => return AppError::Conflict(Msg::Conflict),
+            Some(SqlErr::UniqueConstraintViolation(message)) => {
+                return unique_violation(db_constraint(&err), &message);
+            }
             Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
                 return AppError::Validation(vec![FieldError::new("", Msg::InvalidValue)]);
             }
@@ -312,6 +314,83 @@ impl From<DbErr> for AppError {
             },
         }
     }
+}
+
+/// A unique constraint a client can run into, and what to tell them. The two
+/// backends name it differently: PostgreSQL reports the constraint's name,
+/// SQLite only `UNIQUE constraint failed: <table.column, ...>`.
+struct UniqueConstraint {
+    /// The name PostgreSQL gives it (`<table>_<column>_key` for a column's
+    /// own `UNIQUE`, else the index name in the migration).
+    postgres: &'static str,
+    /// The columns SQLite lists.
+    sqlite: &'static str,
+    message: Msg,
+}
+
+/// Every unique constraint of migrations/ that a request can violate. The
+/// services check most of them first; these messages answer the request that
+/// loses a race past that check, so it reads the same. Constraints not listed
+/// (primary keys, idempotency keys, random codes) stay a plain 409 that their
+/// callers recognise.
+const UNIQUE_CONSTRAINTS: &[UniqueConstraint] = &[
+    UniqueConstraint {
+        postgres: "users_phone_key",
+        sqlite: "users.phone",
+        message: Msg::PhoneTaken,
+    },
+    UniqueConstraint {
+        postgres: "users_email_key",
+        sqlite: "users.email",
+        message: Msg::EmailTaken,
+    },
+    UniqueConstraint {
+        postgres: "units_code_key",
+        sqlite: "units.code",
+        message: Msg::UnitCodeTaken,
+    },
+    UniqueConstraint {
+        postgres: "categories_code_key",
+        sqlite: "categories.code",
+        message: Msg::CategoryCodeTaken,
+    },
+    UniqueConstraint {
+        postgres: "uq_routing_rules_category_area",
+        sqlite: "routing_rules.category_id, routing_rules.area_code",
+        message: Msg::RuleExists,
+    },
+];
+
+/// The constraint's name when the backend reports one (PostgreSQL).
+fn db_constraint(err: &DbErr) -> Option<String> {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as SqlxError;
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            match &**e {
+                SqlxError::Database(d) => d.constraint().map(str::to_owned),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The 409 for a unique violation: the constraint's own message when it is
+/// one of [`UNIQUE_CONSTRAINTS`], found by name (PostgreSQL) or by the
+/// columns in the message (SQLite); the generic conflict otherwise.
+fn unique_violation(constraint: Option<String>, message: &str) -> AppError {
+    let columns = message
+        .split_once("UNIQUE constraint failed: ")
+        .map(|(_, cols)| cols.trim());
+    let known = UNIQUE_CONSTRAINTS
+        .iter()
+        .find(|c| match (&constraint, columns) {
+            (Some(name), _) => name == c.postgres,
+            (None, Some(cols)) => cols == c.sqlite,
+            (None, None) => false,
+        });
+    AppError::Conflict(known.map_or(Msg::Conflict, |c| c.message.clone()))
 }
 
 /// The RFC 9457 body, as documented in the OpenAPI spec.
@@ -374,3 +453,51 @@ impl Problem {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conflict_msg(e: AppError) -> Msg {
+        match e {
+            AppError::Conflict(m) => m,
+            other => panic!("not a conflict: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn postgres_unique_violations_are_known_by_constraint_name() {
+        let pg = |name: &str| {
+            conflict_msg(unique_violation(
+                Some(name.into()),
+                &format!("duplicate key value violates unique constraint \"{name}\""),
+            ))
+        };
+        assert_eq!(pg("users_phone_key"), Msg::PhoneTaken);
+        assert_eq!(pg("users_email_key"), Msg::EmailTaken);
+        assert_eq!(pg("units_code_key"), Msg::UnitCodeTaken);
+        assert_eq!(pg("categories_code_key"), Msg::CategoryCodeTaken);
+        assert_eq!(pg("uq_routing_rules_category_area"), Msg::RuleExists);
+        assert_eq!(pg("units_pkey"), Msg::Conflict);
+    }
+
+    #[test]
+    fn sqlite_unique_violations_are_known_by_columns() {
+        let lite = |cols: &str| {
+            conflict_msg(unique_violation(
+                None,
+                &format!("UNIQUE constraint failed: {cols}"),
+            ))
+        };
+        assert_eq!(lite("users.phone"), Msg::PhoneTaken);
+        assert_eq!(lite("users.email"), Msg::EmailTaken);
+        assert_eq!(lite("units.code"), Msg::UnitCodeTaken);
+        assert_eq!(lite("categories.code"), Msg::CategoryCodeTaken);
+        assert_eq!(
+            lite("routing_rules.category_id, routing_rules.area_code"),
+            Msg::RuleExists
+        );
+        assert_eq!(lite("units.id"), Msg::Conflict);
+        assert_eq!(conflict_msg(unique_violation(None, "")), Msg::Conflict);
+    }
+}

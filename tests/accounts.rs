@@ -670,6 +670,14 @@ async fn concurrent_registrations_neither_fail_nor_duplicate() {
         "{:?}",
         results.iter().map(|r| r.status).collect::<Vec<_>>()
     );
+    // Whether caught by the check or by the unique index, the loser hears why.
+    for r in results.iter().filter(|r| r.status == 409) {
+        assert_eq!(
+            r.body["detail"], "Số điện thoại đã được đăng ký.",
+            "{}",
+            r.body
+        );
+    }
     // Different phones at once: all succeed (no "database is locked").
     let phones: Vec<String> = (0..12).map(|i| format!("09120000{i:02}")).collect();
     let different = phones.iter().map(|p| {
@@ -745,4 +753,59 @@ async fn role_extractors_say_who_may_call() {
         }
         assert_eq!(call(path, None).await, 401, "{path} anonymous");
     }
+}
+
+/// A registration that slips past the "already registered" check loses on
+/// the database's unique index; that answer must name the phone or email
+/// too, on either database (which report the index differently).
+#[tokio::test]
+async fn a_taken_phone_or_email_caught_by_the_index_is_named() {
+    use citizen_feedback::auth::Role;
+    use citizen_feedback::entities::users;
+    use citizen_feedback::error::AppError;
+    use citizen_feedback::i18n::Locale;
+    use citizen_feedback::messages::Msg;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+
+    let app = TestApp::spawn().await;
+    app.register("0912345678").await;
+    let now = app.clock.now();
+    let row = |phone: Option<&str>, email: Option<&str>| users::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        phone: Set(phone.map(str::to_owned)),
+        email: Set(email.map(str::to_owned)),
+        password_hash: Set("!".into()),
+        full_name: Set("Race".into()),
+        role: Set(Role::Citizen),
+        unit_id: Set(None),
+        locale: Set(Locale::Vi),
+        created_at: Set(now),
+        updated_at: Set(now),
+        disabled_at: Set(None),
+        deleted_at: Set(None),
+    };
+    row(None, Some("an@example.com"))
+        .insert(&app.db)
+        .await
+        .expect("first email");
+
+    let err = row(Some("+84912345678"), None)
+        .insert(&app.db)
+        .await
+        .expect_err("the phone is taken");
+    let err = AppError::from(err);
+    assert!(
+        matches!(err, AppError::Conflict(Msg::PhoneTaken)),
+        "{err:?}"
+    );
+    let err = row(None, Some("an@example.com"))
+        .insert(&app.db)
+        .await
+        .expect_err("the email is taken");
+    let err = AppError::from(err);
+    assert!(
+        matches!(err, AppError::Conflict(Msg::EmailTaken)),
+        "{err:?}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 2);
 }

@@ -131,10 +131,12 @@ async fn unit_and_category_rules() {
     let dup = app
         .post("/api/v1/admin/units")
         .token(t)
+        .lang("en")
         .json(&json!({"code": "HN", "name": "Again", "kind": "city"}))
         .send()
         .await;
     dup.assert_problem(409, "conflict");
+    assert_eq!(dup.body["detail"], "This unit code is already in use.");
 
     // The root cannot move under its own child.
     let res = app
@@ -175,12 +177,17 @@ async fn unit_and_category_rules() {
 
     // Routing rules: one per category and area; deletable.
     let rule = json!({"category_id": city.lights, "area_code": "00070", "unit_id": city.root});
-    app.post("/api/v1/admin/routing-rules")
+    let dup = app
+        .post("/api/v1/admin/routing-rules")
         .token(t)
         .json(&rule)
         .send()
-        .await
-        .assert_problem(409, "conflict");
+        .await;
+    dup.assert_problem(409, "conflict");
+    assert_eq!(
+        dup.body["detail"],
+        "Đã có quy tắc cho lĩnh vực và địa bàn này."
+    );
     let rules = app.get("/api/v1/admin/routing-rules").token(t).send().await;
     let id = rules.body[0]["id"].as_str().expect("id").to_owned();
     assert_eq!(
@@ -215,6 +222,15 @@ async fn staff_accounts_are_managed_by_admins() {
     assert_eq!(res.body["unit_id"], city.ward.to_string());
     let officer_id = id_of(&res.body);
     let session = app.login("officer.hk@hanoi.gov.vn", PASSWORD).await;
+    let res = app
+        .post("/api/v1/admin/users")
+        .token(t)
+        .lang("en")
+        .json(&json!({"email": "officer.hk@hanoi.gov.vn", "password": PASSWORD, "full_name": "Someone Else", "role": "officer", "unit_id": city.ward}))
+        .send()
+        .await;
+    res.assert_problem(409, "conflict");
+    assert_eq!(res.body["detail"], "This email is already registered.");
 
     let res = app
         .post("/api/v1/admin/users")
@@ -331,4 +347,71 @@ async fn api_keys_are_shown_once_and_stored_hashed() {
             .await,
         1
     );
+}
+
+/// Taken codes are refused by the database's unique indexes (no pre-check
+/// here), and the answer names what was taken, in both languages and on both
+/// databases, for a create as for an update.
+#[tokio::test]
+async fn taken_codes_say_which_code() {
+    let app = TestApp::spawn().await;
+    let city = app.city().await;
+    let t = city.admin.access.as_str();
+
+    let res = app
+        .patch(&format!("/api/v1/admin/units/{}", city.ward))
+        .token(t)
+        .json(&json!({"code": "HN"}))
+        .send()
+        .await;
+    res.assert_problem(409, "conflict");
+    assert_eq!(res.body["detail"], "Mã đơn vị này đã được dùng.");
+
+    let lights = "STREET_LIGHT";
+    let res = app
+        .post("/api/v1/admin/categories")
+        .token(t)
+        .lang("en")
+        .json(&json!({"code": lights, "name_vi": "Đèn", "name_en": "Lights", "ack_hours": 8, "sla_hours": 40}))
+        .send()
+        .await;
+    res.assert_problem(409, "conflict");
+    assert_eq!(res.body["detail"], "This category code is already in use.");
+
+    let res = app
+        .post("/api/v1/admin/categories")
+        .token(t)
+        .json(&json!({"code": "NOISE", "name_vi": "Tiếng ồn", "name_en": "Noise", "ack_hours": 8, "sla_hours": 40}))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let res = app
+        .patch(&format!("/api/v1/admin/categories/{}", id_of(&res.body)))
+        .token(t)
+        .lang("en")
+        .json(&json!({"code": lights}))
+        .send()
+        .await;
+    res.assert_problem(409, "conflict");
+    assert_eq!(res.body["detail"], "This category code is already in use.");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM categories WHERE code = 'NOISE'")
+            .await,
+        1
+    );
+
+    let rule = json!({"category_id": city.lights, "area_code": "00070", "unit_id": city.ward});
+    let res = app
+        .post("/api/v1/admin/routing-rules")
+        .token(t)
+        .lang("en")
+        .json(&rule)
+        .send()
+        .await;
+    res.assert_problem(409, "conflict");
+    assert_eq!(
+        res.body["detail"],
+        "A rule for this category and area already exists."
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM routing_rules").await, 1);
 }

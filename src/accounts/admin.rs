@@ -4,29 +4,26 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::routes::{UserBody, check_new_account};
-use super::service::{self, NewUser};
+use super::admin_service::{self, StaffChanges};
+use super::dto::UserBody;
+use super::rules::{check_new_account, needs_unit, staff_role};
+use super::service::NewUser;
 use crate::auth::Role;
 use crate::auth::extract::Admin;
-use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
-use crate::entities::{api_clients, refresh_tokens, units, users};
-use crate::error::{AppError, AppResult, ProblemBody};
+use crate::entities::{api_clients, users};
+use crate::error::{AppResult, ProblemBody};
 use crate::http::extract::ValidatedJson;
 use crate::i18n::Locale;
 use crate::messages::Msg;
 use crate::state::AppState;
-use crate::validate::{Check, Validate};
+use crate::validate::{Check, Validate, nonblank};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -34,10 +31,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(update_staff))
         .routes(routes!(list_clients, create_client))
         .routes(routes!(revoke_client))
-}
-
-fn staff_role(s: &str) -> Option<Role> {
-    Role::parse(s).filter(|r| r.is_staff())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -69,24 +62,13 @@ impl Validate for CreateStaff {
         );
         match c.text("role", &self.role, 16).map(staff_role) {
             Some(None) => c.add("role", Msg::InvalidRole),
-            Some(Some(r)) if r != Role::Admin && self.unit_id.is_none() => {
+            Some(Some(r)) if needs_unit(r) && self.unit_id.is_none() => {
                 c.add("unit_id", Msg::StaffNeedsUnit)
             }
             _ => {}
         }
         c.finish()
     }
-}
-
-async fn ensure_unit(state: &AppState, id: Uuid) -> AppResult<()> {
-    if units::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .is_none()
-    {
-        return Err(AppError::field("unit_id", Msg::UnknownUnit));
-    }
-    Ok(())
 }
 
 /// Staff accounts (officers, coordinators, admins).
@@ -117,30 +99,20 @@ async fn create_staff(
     _admin: Admin,
     ValidatedJson(req): ValidatedJson<CreateStaff>,
 ) -> AppResult<(StatusCode, Json<UserBody>)> {
-    let role = req
-        .role
+    let role = nonblank(&req.role)
         .as_deref()
-        .map(str::trim)
         .and_then(staff_role)
         .unwrap_or(Role::Officer);
-    if let Some(u) = req.unit_id {
-        ensure_unit(&state, u).await?;
-    }
-    let user = service::create_user(
-        &state.db,
-        &state.passwords,
-        &state.clock,
-        NewUser::from_input(
-            &req.phone,
-            &req.email,
-            &req.full_name,
-            req.password,
-            role,
-            req.unit_id,
-            Locale::Vi,
-        ),
-    )
-    .await?;
+    let new = NewUser::from_input(
+        &req.phone,
+        &req.email,
+        &req.full_name,
+        req.password,
+        role,
+        req.unit_id,
+        Locale::Vi,
+    );
+    let user = admin_service::create_staff(state.ctx(), &state.passwords, new).await?;
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
@@ -187,54 +159,13 @@ async fn update_staff(
     Path(id): Path<Uuid>,
     ValidatedJson(req): ValidatedJson<UpdateStaff>,
 ) -> AppResult<Json<UserBody>> {
-    let user = users::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .filter(|u| u.role != Role::Citizen)
-        .ok_or(AppError::NotFound)?;
-    let role = req
-        .role
-        .as_deref()
-        .map(str::trim)
-        .and_then(staff_role)
-        .or(Some(user.role));
-    let unit = match req.unit_id {
-        Some(u) => u,
-        None => user.unit_id,
+    let changes = StaffChanges {
+        role: nonblank(&req.role).as_deref().and_then(staff_role),
+        unit_id: req.unit_id,
+        disabled: req.disabled,
+        full_name: nonblank(&req.full_name),
     };
-    if role != Some(Role::Admin) && unit.is_none() {
-        return Err(AppError::field("unit_id", Msg::StaffNeedsUnit));
-    }
-    if let Some(u) = unit {
-        ensure_unit(&state, u).await?;
-    }
-    let now = state.clock.now();
-    let mut m = user.into_active_model();
-    if let Some(r) = role {
-        m.role = Set(r);
-    }
-    m.unit_id = Set(unit);
-    if let Some(name) = req.full_name.as_deref().map(str::trim) {
-        m.full_name = Set(name.to_owned());
-    }
-    match req.disabled {
-        Some(true) => m.disabled_at = Set(Some(now)),
-        Some(false) => m.disabled_at = Set(None),
-        None => {}
-    }
-    m.updated_at = Set(now);
-    let txn = crate::db::begin_write(&state.db).await?;
-    if req.disabled == Some(true) {
-        // Disabling ends every session in the same transaction.
-        refresh_tokens::Entity::update_many()
-            .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
-            .filter(refresh_tokens::Column::UserId.eq(id))
-            .filter(refresh_tokens::Column::RevokedAt.is_null())
-            .exec(&txn)
-            .await?;
-    }
-    let user = m.update(&txn).await?;
-    txn.commit().await?;
+    let user = admin_service::update_staff(state.ctx(), id, changes).await?;
     Ok(Json(user.into()))
 }
 
@@ -307,19 +238,8 @@ async fn create_client(
     Admin(admin): Admin,
     ValidatedJson(req): ValidatedJson<CreateApiClient>,
 ) -> AppResult<(StatusCode, Json<NewApiClientBody>)> {
-    let key = format!("cfk_{}", new_refresh_token());
-    let now = state.clock.now();
-    let client = api_clients::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        name: Set(req.name.as_deref().unwrap_or_default().trim().to_owned()),
-        key_hash: Set(hash_refresh_token(&key)),
-        key_prefix: Set(key.chars().take(10).collect()),
-        created_by: Set(Some(admin.id)),
-        created_at: Set(now),
-        revoked_at: Set(None),
-    }
-    .insert(&state.db)
-    .await?;
+    let name = nonblank(&req.name).unwrap_or_default();
+    let (client, key) = admin_service::create_api_client(state.ctx(), name, admin.id).await?;
     Ok((
         StatusCode::CREATED,
         Json(NewApiClientBody {
@@ -340,17 +260,6 @@ async fn revoke_client(
     _admin: Admin,
     Path(id): Path<Uuid>,
 ) -> AppResult<StatusCode> {
-    let res = api_clients::Entity::update_many()
-        .col_expr(
-            api_clients::Column::RevokedAt,
-            Expr::value(state.clock.now()),
-        )
-        .filter(api_clients::Column::Id.eq(id))
-        .filter(api_clients::Column::RevokedAt.is_null())
-        .exec(&state.db)
-        .await?;
-    if res.rows_affected == 0 {
-        return Err(AppError::NotFound);
-    }
+    admin_service::revoke_api_client(state.ctx(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

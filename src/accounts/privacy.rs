@@ -4,21 +4,17 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::routes::UserBody;
+use super::dto::UserBody;
+use super::privacy_service;
 use crate::auth::extract::{Citizen, CurrentUser};
-use crate::db::begin_write;
-use crate::entities::{media, refresh_tokens, report_followers, report_media, reports};
+use crate::entities::{media, refresh_tokens, report_followers, reports};
 use crate::error::{AppResult, ProblemBody};
 use crate::i18n;
 use crate::reports::scope::Access;
@@ -130,79 +126,6 @@ async fn export(State(state): State<AppState>, user: CurrentUser) -> AppResult<J
         (status = 403, description = "Staff accounts are removed by an admin", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 async fn delete_me(State(state): State<AppState>, Citizen(user): Citizen) -> AppResult<StatusCode> {
-    let now = state.clock.now();
-    let txn = begin_write(&state.db).await?;
-    let mut m = user.user.clone().into_active_model();
-    m.phone = Set(None);
-    m.email = Set(None);
-    m.full_name = Set(String::new());
-    // Not a PHC string: no password can ever match it.
-    m.password_hash = Set("!deleted".into());
-    m.disabled_at = Set(Some(now));
-    m.deleted_at = Set(Some(now));
-    m.updated_at = Set(now);
-    m.update(&txn).await?;
-    refresh_tokens::Entity::delete_many()
-        .filter(refresh_tokens::Column::UserId.eq(user.id))
-        .exec(&txn)
-        .await?;
-    reports::Entity::update_many()
-        .col_expr(reports::Column::IsAnonymous, Expr::value(true))
-        .filter(reports::Column::ReporterId.eq(user.id))
-        .exec(&txn)
-        .await?;
-    let follows = report_followers::Entity::find()
-        .filter(report_followers::Column::UserId.eq(user.id))
-        .all(&txn)
-        .await?;
-    for f in &follows {
-        reports::Entity::update_many()
-            .col_expr(
-                reports::Column::FollowerCount,
-                Expr::col(reports::Column::FollowerCount).sub(1),
-            )
-            .filter(reports::Column::Id.eq(f.report_id))
-            .exec(&txn)
-            .await?;
-    }
-    report_followers::Entity::delete_many()
-        .filter(report_followers::Column::UserId.eq(user.id))
-        .exec(&txn)
-        .await?;
-    let owned = media::Entity::find()
-        .filter(media::Column::OwnerId.eq(user.id))
-        .all(&txn)
-        .await?;
-    let attached: Vec<Uuid> = if owned.is_empty() {
-        vec![]
-    } else {
-        report_media::Entity::find()
-            .filter(
-                report_media::Column::MediaId.is_in(owned.iter().map(|m| m.id).collect::<Vec<_>>()),
-            )
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|l| l.media_id)
-            .collect()
-    };
-    let loose: Vec<media::Model> = owned
-        .into_iter()
-        .filter(|m| !attached.contains(&m.id))
-        .collect();
-    if !loose.is_empty() {
-        media::Entity::delete_many()
-            .filter(media::Column::Id.is_in(loose.iter().map(|m| m.id).collect::<Vec<_>>()))
-            .exec(&txn)
-            .await?;
-    }
-    txn.commit().await?;
-    for m in loose {
-        // After the commit: a file left behind by a failure here is harmless,
-        // a row pointing at a deleted file would not be.
-        if let Err(e) = state.storage.delete(&m.storage_key).await {
-            tracing::warn!(error = %e, key = %m.storage_key, "could not delete a file of a deleted account");
-        }
-    }
+    privacy_service::delete_account(state.ctx(), &state.storage, user.user).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,26 +3,32 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
+use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
-use super::identity::normalize_phone;
-use super::service::{self, NewUser, Session};
+use super::dto::UserBody;
+use super::rules::check_new_account;
+use super::service::{self, NewUser, ProfileChanges, Session, SessionKeys};
 use crate::auth::Role;
 use crate::auth::extract::CurrentUser;
 use crate::auth::password;
-use crate::entities::users;
-use crate::error::{AppError, AppResult, ProblemBody};
+use crate::error::{AppResult, ProblemBody};
 use crate::http::extract::{ClientIp, ValidatedJson};
 use crate::i18n::Locale;
 use crate::messages::Msg;
 use crate::state::AppState;
 use crate::validate::{Check, Validate, nonblank};
+
+/// What the session services need from the application state.
+fn session_keys(state: &AppState) -> SessionKeys<'_> {
+    SessionKeys {
+        jwt: &state.jwt,
+        refresh_ttl: Duration::days(state.config.auth.refresh_token_ttl_days as i64),
+    }
+}
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -31,37 +37,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(refresh))
         .routes(routes!(logout))
         .routes(routes!(get_me, patch_me))
-}
-
-/// An account as its owner (or an admin) sees it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserBody {
-    pub id: Uuid,
-    #[schema(example = "+84912345678")]
-    pub phone: Option<String>,
-    #[schema(example = "an.nguyen@example.com")]
-    pub email: Option<String>,
-    #[schema(example = "Nguyễn Văn An")]
-    pub full_name: String,
-    pub role: Role,
-    pub unit_id: Option<Uuid>,
-    pub locale: Locale,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<users::Model> for UserBody {
-    fn from(u: users::Model) -> Self {
-        UserBody {
-            id: u.id,
-            phone: u.phone,
-            email: u.email,
-            full_name: u.full_name,
-            role: u.role,
-            unit_id: u.unit_id,
-            locale: u.locale,
-            created_at: u.created_at,
-        }
-    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -104,42 +79,6 @@ pub struct RegisterRequest {
     pub locale: Option<String>,
 }
 
-/// The rules every new account follows, registering or created by an admin:
-/// a phone or an email (`missing` names the field to blame when neither is
-/// given), a valid phone and email, a name, and a password that passes the
-/// policy without being built from the person's own details.
-pub fn check_new_account(
-    c: &mut Check,
-    phone: &Option<String>,
-    email: &Option<String>,
-    full_name: &Option<String>,
-    password: &Option<String>,
-    missing: &str,
-) {
-    let (phone, email) = (nonblank(phone), nonblank(email));
-    if phone.is_none() && email.is_none() {
-        c.add(missing, Msg::PhoneOrEmailRequired);
-    }
-    if let Some(p) = &phone
-        && normalize_phone(p).is_none()
-    {
-        c.add("phone", Msg::InvalidPhone);
-    }
-    if let Some(e) = &email {
-        c.email("email", e);
-    }
-    let name = c.text("full_name", full_name, 255).map(str::to_owned);
-    if let Some(pw) = c.required("password", password) {
-        let inputs: Vec<&str> = [phone.as_deref(), email.as_deref(), name.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect();
-        if let Err(msg) = password::check_policy(pw, &inputs) {
-            c.add("password", msg);
-        }
-    }
-}
-
 impl Validate for RegisterRequest {
     fn validate(&self) -> AppResult<()> {
         let mut c = Check::new();
@@ -180,10 +119,11 @@ async fn register(
         .as_deref()
         .and_then(Locale::from_code)
         .unwrap_or_default();
-    let user = service::create_user(
-        &state.db,
+    let ctx = state.ctx();
+    let user = service::insert_user(
+        ctx.db,
         &state.passwords,
-        &state.clock,
+        ctx.now,
         NewUser::from_input(
             &req.phone,
             &req.email,
@@ -195,7 +135,7 @@ async fn register(
         ),
     )
     .await?;
-    let session = service::start_session(&state, user).await?;
+    let session = service::start_session(ctx, session_keys(&state), user).await?;
     Ok((StatusCode::CREATED, Json(session.into())))
 }
 
@@ -237,7 +177,10 @@ async fn login(
 ) -> AppResult<Json<TokenBody>> {
     state.auth_limits.login_ip.check(&ip)?;
     let session = service::login(
-        &state,
+        state.ctx(),
+        session_keys(&state),
+        &state.passwords,
+        &state.auth_limits.login_account,
         req.login.as_deref().unwrap_or_default(),
         req.password.as_deref().unwrap_or_default(),
     )
@@ -275,7 +218,8 @@ async fn refresh(
 ) -> AppResult<Json<TokenBody>> {
     state.auth_limits.auth_ip.check(&ip)?;
     let token = req.refresh_token.as_deref().unwrap_or_default().trim();
-    Ok(Json(service::refresh(&state, token).await?.into()))
+    let session = service::refresh(state.ctx(), session_keys(&state), token).await?;
+    Ok(Json(session.into()))
 }
 
 /// End the session the refresh token belongs to.
@@ -292,7 +236,7 @@ async fn logout(
     ValidatedJson(req): ValidatedJson<RefreshRequest>,
 ) -> AppResult<StatusCode> {
     let token = req.refresh_token.as_deref().unwrap_or_default().trim();
-    service::logout(&state, user.id, token).await?;
+    service::logout(state.ctx(), user.id, token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -343,14 +287,10 @@ async fn patch_me(
     user: CurrentUser,
     ValidatedJson(req): ValidatedJson<PatchMeRequest>,
 ) -> AppResult<Json<UserBody>> {
-    let mut model = user.user.into_active_model();
-    if let Some(name) = req.full_name {
-        model.full_name = Set(name.trim().to_owned());
-    }
-    if let Some(locale) = req.locale.as_deref().and_then(Locale::from_code) {
-        model.locale = Set(locale);
-    }
-    model.updated_at = Set(state.clock.now());
-    let updated = model.update(&state.db).await.map_err(AppError::from)?;
+    let changes = ProfileChanges {
+        full_name: nonblank(&req.full_name),
+        locale: req.locale.as_deref().and_then(Locale::from_code),
+    };
+    let updated = service::update_profile(state.ctx(), user.user, changes).await?;
     Ok(Json(updated.into()))
 }

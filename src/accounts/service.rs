@@ -1,22 +1,27 @@
 //! Account and session transactions.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter,
 };
 use uuid::Uuid;
+
+use crate::validate::nonblank;
 
 use super::identity::{looks_like_email, normalize_email, normalize_phone};
 use crate::auth::Role;
 use crate::auth::password::PasswordHasher;
+use crate::auth::rate_limit::Limiter;
+use crate::auth::tokens::{JwtKeys, hash_refresh_token, new_refresh_token};
 use crate::clock::Clock;
+use crate::context::Ctx;
 use crate::db::begin_write;
 use crate::entities::{refresh_tokens, users};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Locale;
 use crate::messages::Msg;
-use crate::state::AppState;
 
 /// What a new account is made of; phone and email already normalized.
 pub struct NewUser {
@@ -41,7 +46,6 @@ impl NewUser {
         unit_id: Option<Uuid>,
         locale: Locale,
     ) -> NewUser {
-        use crate::validate::nonblank;
         NewUser {
             phone: nonblank(phone).and_then(|p| normalize_phone(&p)),
             email: nonblank(email).map(|e| normalize_email(&e)),
@@ -61,16 +65,27 @@ pub struct Session {
     pub expires_in: i64,
 }
 
-/// Creates an account (any role). 409 when the phone or email is taken.
+/// Creates an account (any role) at the clock's time. 409 when the phone or
+/// email is taken.
 pub async fn create_user<C: ConnectionTrait>(
     db: &C,
     passwords: &PasswordHasher,
     clock: &Clock,
     new: NewUser,
 ) -> AppResult<users::Model> {
+    insert_user(db, passwords, clock.now(), new).await
+}
+
+/// Creates an account (any role) created at `now`. 409 naming the phone or
+/// email when either is taken.
+pub async fn insert_user<C: ConnectionTrait>(
+    db: &C,
+    passwords: &PasswordHasher,
+    now: DateTime<Utc>,
+    new: NewUser,
+) -> AppResult<users::Model> {
     ensure_unique(db, new.phone.as_deref(), new.email.as_deref(), None).await?;
     let hash = passwords.hash(&new.password).await?;
-    let now = clock.now();
     let model = users::ActiveModel {
         id: Set(Uuid::now_v7()),
         phone: Set(new.phone),
@@ -85,9 +100,32 @@ pub async fn create_user<C: ConnectionTrait>(
         disabled_at: Set(None),
         deleted_at: Set(None),
     };
-    // A concurrent registration of the same phone or email loses on the unique
-    // index and gets the generic 409.
+    // A concurrent registration of the same phone or email loses on the
+    // unique index, which answers with the same message as the check above.
     Ok(model.insert(db).await?)
+}
+
+/// A change to one's own profile; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct ProfileChanges {
+    pub full_name: Option<String>,
+    pub locale: Option<Locale>,
+}
+
+pub async fn update_profile(
+    ctx: Ctx<'_>,
+    user: users::Model,
+    changes: ProfileChanges,
+) -> AppResult<users::Model> {
+    let mut m = user.into_active_model();
+    if let Some(name) = changes.full_name {
+        m.full_name = Set(name);
+    }
+    if let Some(locale) = changes.locale {
+        m.locale = Set(locale);
+    }
+    m.updated_at = Set(ctx.now);
+    Ok(m.update(ctx.db).await?)
 }
 
 /// 409 naming the phone or email when another account (not `except`) has it.
@@ -117,29 +155,41 @@ pub async fn ensure_unique<C: ConnectionTrait>(
     Ok(())
 }
 
+/// What issuing a session needs besides the database.
+#[derive(Clone, Copy)]
+pub struct SessionKeys<'a> {
+    pub jwt: &'a JwtKeys,
+    /// How long a refresh token lives.
+    pub refresh_ttl: Duration,
+}
+
 /// Starts a new session (a new refresh-token family) for `user`.
-pub async fn start_session(state: &AppState, user: users::Model) -> AppResult<Session> {
+pub async fn start_session(
+    ctx: Ctx<'_>,
+    keys: SessionKeys<'_>,
+    user: users::Model,
+) -> AppResult<Session> {
     let family = Uuid::now_v7();
-    let refresh = new_refresh_row(state, user.id, family, &state.db).await?;
-    session_for(state, user, refresh)
+    let refresh = new_refresh_row(ctx.db, ctx.now, keys, user.id, family).await?;
+    session_for(ctx.now, keys, user, refresh)
 }
 
 async fn new_refresh_row<C: ConnectionTrait>(
-    state: &AppState,
+    db: &C,
+    now: DateTime<Utc>,
+    keys: SessionKeys<'_>,
     user_id: Uuid,
     family_id: Uuid,
-    db: &C,
 ) -> AppResult<(Uuid, String)> {
-    let token = crate::auth::tokens::new_refresh_token();
-    let now = state.clock.now();
+    let token = new_refresh_token();
     let id = Uuid::now_v7();
     refresh_tokens::ActiveModel {
         id: Set(id),
         user_id: Set(user_id),
         family_id: Set(family_id),
-        token_hash: Set(crate::auth::tokens::hash_refresh_token(&token)),
+        token_hash: Set(hash_refresh_token(&token)),
         created_at: Set(now),
-        expires_at: Set(now + Duration::days(state.config.auth.refresh_token_ttl_days as i64)),
+        expires_at: Set(now + keys.refresh_ttl),
         revoked_at: Set(None),
         replaced_by: Set(None),
     }
@@ -149,19 +199,17 @@ async fn new_refresh_row<C: ConnectionTrait>(
 }
 
 fn session_for(
-    state: &AppState,
+    now: DateTime<Utc>,
+    keys: SessionKeys<'_>,
     user: users::Model,
     refresh: (Uuid, String),
 ) -> AppResult<Session> {
-    let role = user.role;
-    let access = state
-        .jwt
-        .issue(user.id, role, user.unit_id, state.clock.now())?;
+    let access = keys.jwt.issue(user.id, user.role, user.unit_id, now)?;
     Ok(Session {
         user,
         access_token: access,
         refresh_token: refresh.1,
-        expires_in: state.jwt.ttl_secs(),
+        expires_in: keys.jwt.ttl_secs(),
     })
 }
 
@@ -176,9 +224,16 @@ pub fn login_key(login: &str) -> String {
 
 /// Checks the password. Unknown account, wrong password and disabled account
 /// all get the same 401 after the same amount of work.
-pub async fn login(state: &AppState, login: &str, password: &str) -> AppResult<Session> {
+pub async fn login(
+    ctx: Ctx<'_>,
+    keys: SessionKeys<'_>,
+    passwords: &PasswordHasher,
+    per_account: &Limiter<String>,
+    login: &str,
+    password: &str,
+) -> AppResult<Session> {
     let key = login_key(login);
-    state.auth_limits.login_account.check(&key)?;
+    per_account.check(&key)?;
     let column = if looks_like_email(login) {
         users::Column::Email
     } else {
@@ -186,25 +241,24 @@ pub async fn login(state: &AppState, login: &str, password: &str) -> AppResult<S
     };
     let user = users::Entity::find()
         .filter(column.eq(key))
-        .one(&state.db)
+        .one(ctx.db)
         .await?;
-    let ok = state
-        .passwords
+    let ok = passwords
         .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
         .await?;
     match user {
-        Some(u) if ok && u.disabled_at.is_none() => start_session(state, u).await,
+        Some(u) if ok && u.disabled_at.is_none() => start_session(ctx, keys, u).await,
         _ => Err(AppError::Unauthorized(Msg::InvalidCredentials)),
     }
 }
 
 /// Rotates a refresh token. A token that was already rotated or revoked is a
 /// sign of theft: the whole family is revoked and the caller gets 401.
-pub async fn refresh(state: &AppState, token: &str) -> AppResult<Session> {
+pub async fn refresh(ctx: Ctx<'_>, keys: SessionKeys<'_>, token: &str) -> AppResult<Session> {
     let invalid = || AppError::Unauthorized(Msg::InvalidRefreshToken);
-    let hash = crate::auth::tokens::hash_refresh_token(token);
-    let now = state.clock.now();
-    let txn = begin_write(&state.db).await?;
+    let hash = hash_refresh_token(token);
+    let now = ctx.now;
+    let txn = begin_write(ctx.db).await?;
     let Some(row) = refresh_tokens::Entity::find()
         .filter(refresh_tokens::Column::TokenHash.eq(hash))
         .one(&txn)
@@ -226,7 +280,7 @@ pub async fn refresh(state: &AppState, token: &str) -> AppResult<Session> {
         .await?
         .filter(|u| u.disabled_at.is_none())
         .ok_or_else(invalid)?;
-    let next = new_refresh_row(state, user.id, row.family_id, &txn).await?;
+    let next = new_refresh_row(&txn, now, keys, user.id, row.family_id).await?;
     // Only one rotation of a token can win; a concurrent one sees no row to
     // update and is treated as reuse.
     let updated = refresh_tokens::Entity::update_many()
@@ -243,13 +297,13 @@ pub async fn refresh(state: &AppState, token: &str) -> AppResult<Session> {
         return Err(invalid());
     }
     txn.commit().await?;
-    session_for(state, user, next)
+    session_for(now, keys, user, next)
 }
 
 pub async fn revoke_family<C: ConnectionTrait>(
     db: &C,
     family_id: Uuid,
-    now: chrono::DateTime<chrono::Utc>,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
     refresh_tokens::Entity::update_many()
         .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
@@ -262,15 +316,15 @@ pub async fn revoke_family<C: ConnectionTrait>(
 
 /// Ends the session the refresh token belongs to, if it is the caller's.
 /// Unknown tokens are ignored: logging out twice is not an error.
-pub async fn logout(state: &AppState, user_id: Uuid, token: &str) -> AppResult<()> {
-    let hash = crate::auth::tokens::hash_refresh_token(token);
+pub async fn logout(ctx: Ctx<'_>, user_id: Uuid, token: &str) -> AppResult<()> {
+    let hash = hash_refresh_token(token);
     let row = refresh_tokens::Entity::find()
         .filter(refresh_tokens::Column::TokenHash.eq(hash))
         .filter(refresh_tokens::Column::UserId.eq(user_id))
-        .one(&state.db)
+        .one(ctx.db)
         .await?;
     if let Some(row) = row {
-        revoke_family(&state.db, row.family_id, state.clock.now()).await?;
+        revoke_family(ctx.db, row.family_id, ctx.now).await?;
     }
     Ok(())
 }

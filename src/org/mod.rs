@@ -4,6 +4,7 @@
 pub mod public_points;
 pub mod routes;
 pub mod routing;
+pub mod service;
 pub mod units;
 
 use crate::entities::categories;

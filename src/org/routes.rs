@@ -4,10 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -15,16 +12,17 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::category_name;
-use super::units::{build_tree, would_cycle};
+use super::service::{self, CategoryChanges, NewCategory, NewRule, NewUnit, UnitChanges};
+use super::units::build_tree;
 use crate::auth::extract::Admin;
 use crate::domain::UnitKind;
 use crate::entities::{categories, routing_rules, units};
-use crate::error::{AppError, AppResult, ProblemBody};
+use crate::error::{AppResult, ProblemBody};
 use crate::http::extract::ValidatedJson;
 use crate::i18n;
 use crate::messages::Msg;
 use crate::state::AppState;
-use crate::validate::{Check, Validate};
+use crate::validate::{Check, Validate, nonblank};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -195,29 +193,21 @@ impl Validate for CreateUnit {
     }
 }
 
-async fn ensure_unit(state: &AppState, field: &str, id: Uuid) -> AppResult<()> {
-    if units::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .is_none()
-    {
-        return Err(AppError::field(field, Msg::UnknownUnit));
-    }
-    Ok(())
-}
-
-fn code_conflict(e: AppError) -> AppError {
-    match e {
-        AppError::Conflict(Msg::Conflict) => AppError::Conflict(Msg::CodeTaken),
-        other => other,
+/// Called after validation: the required fields are there.
+impl From<CreateUnit> for NewUnit {
+    fn from(req: CreateUnit) -> Self {
+        NewUnit {
+            code: nonblank(&req.code).unwrap_or_default(),
+            name: nonblank(&req.name).unwrap_or_default(),
+            kind: parse_kind(&req.kind).unwrap_or(UnitKind::Other),
+            parent_id: req.parent_id,
+            area_code: nonblank(&req.area_code),
+        }
     }
 }
 
-fn trimmed(s: &Option<String>) -> Option<String> {
-    s.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
+fn parse_kind(kind: &Option<String>) -> Option<UnitKind> {
+    nonblank(kind).as_deref().and_then(UnitKind::parse)
 }
 
 /// Add a unit to the tree.
@@ -234,26 +224,7 @@ async fn create_unit(
     _admin: Admin,
     ValidatedJson(req): ValidatedJson<CreateUnit>,
 ) -> AppResult<(StatusCode, Json<UnitBody>)> {
-    if let Some(p) = req.parent_id {
-        ensure_unit(&state, "parent_id", p).await?;
-    }
-    let now = state.clock.now();
-    let unit = units::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        code: Set(trimmed(&req.code).unwrap_or_default()),
-        name: Set(trimmed(&req.name).unwrap_or_default()),
-        kind: Set(trimmed(&req.kind)
-            .as_deref()
-            .and_then(UnitKind::parse)
-            .unwrap_or(UnitKind::Other)),
-        parent_id: Set(req.parent_id),
-        area_code: Set(trimmed(&req.area_code)),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&state.db)
-    .await
-    .map_err(|e| code_conflict(e.into()))?;
+    let unit = service::create_unit(state.ctx(), req.into()).await?;
     Ok((StatusCode::CREATED, Json(unit.into())))
 }
 
@@ -295,6 +266,18 @@ impl Validate for UpdateUnit {
     }
 }
 
+impl From<UpdateUnit> for UnitChanges {
+    fn from(req: UpdateUnit) -> Self {
+        UnitChanges {
+            code: nonblank(&req.code),
+            name: nonblank(&req.name),
+            kind: parse_kind(&req.kind),
+            parent_id: req.parent_id,
+            area_code: req.area_code.map(|a| nonblank(&a)),
+        }
+    }
+}
+
 /// Change a unit; absent fields stay.
 #[utoipa::path(patch, path = "/admin/units/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
@@ -311,37 +294,7 @@ async fn update_unit(
     Path(id): Path<Uuid>,
     ValidatedJson(req): ValidatedJson<UpdateUnit>,
 ) -> AppResult<Json<UnitBody>> {
-    let unit = units::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let mut m = unit.into_active_model();
-    if let Some(code) = trimmed(&req.code) {
-        m.code = Set(code);
-    }
-    if let Some(name) = trimmed(&req.name) {
-        m.name = Set(name);
-    }
-    if let Some(kind) = trimmed(&req.kind).as_deref().and_then(UnitKind::parse) {
-        m.kind = Set(kind);
-    }
-    if let Some(parent) = req.parent_id {
-        if let Some(p) = parent {
-            ensure_unit(&state, "parent_id", p).await?;
-            if would_cycle(&state.db, id, p).await? {
-                return Err(AppError::field("parent_id", Msg::UnitCycle));
-            }
-        }
-        m.parent_id = Set(parent);
-    }
-    if let Some(area) = req.area_code {
-        m.area_code = Set(trimmed(&area));
-    }
-    m.updated_at = Set(state.clock.now());
-    let unit = m
-        .update(&state.db)
-        .await
-        .map_err(|e| code_conflict(e.into()))?;
+    let unit = service::update_unit(state.ctx(), id, req.into()).await?;
     Ok(Json(unit.into()))
 }
 
@@ -434,6 +387,24 @@ impl Validate for CreateCategory {
     }
 }
 
+/// Called after validation: the required fields are there.
+impl From<CreateCategory> for NewCategory {
+    fn from(req: CreateCategory) -> Self {
+        NewCategory {
+            code: nonblank(&req.code).unwrap_or_default(),
+            name_vi: nonblank(&req.name_vi).unwrap_or_default(),
+            name_en: nonblank(&req.name_en).unwrap_or_default(),
+            description: nonblank(&req.description),
+            group: nonblank(&req.group),
+            ack_hours: req.ack_hours.unwrap_or(8),
+            sla_hours: req.sla_hours.unwrap_or(40),
+            default_unit_id: req.default_unit_id,
+            sensitive: req.sensitive.unwrap_or(false),
+            active: req.active.unwrap_or(true),
+        }
+    }
+}
+
 /// Every category, active or not, with both names.
 #[utoipa::path(get, path = "/admin/categories", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = Vec<AdminCategoryBody>)))]
@@ -461,28 +432,7 @@ async fn create_category(
     _admin: Admin,
     ValidatedJson(req): ValidatedJson<CreateCategory>,
 ) -> AppResult<(StatusCode, Json<AdminCategoryBody>)> {
-    if let Some(u) = req.default_unit_id {
-        ensure_unit(&state, "default_unit_id", u).await?;
-    }
-    let now = state.clock.now();
-    let cat = categories::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        code: Set(trimmed(&req.code).unwrap_or_default()),
-        name_vi: Set(trimmed(&req.name_vi).unwrap_or_default()),
-        name_en: Set(trimmed(&req.name_en).unwrap_or_default()),
-        description: Set(trimmed(&req.description)),
-        group: Set(trimmed(&req.group)),
-        ack_hours: Set(req.ack_hours.unwrap_or(8)),
-        sla_hours: Set(req.sla_hours.unwrap_or(40)),
-        default_unit_id: Set(req.default_unit_id),
-        active: Set(req.active.unwrap_or(true)),
-        sensitive: Set(req.sensitive.unwrap_or(false)),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&state.db)
-    .await
-    .map_err(|e| code_conflict(e.into()))?;
+    let cat = service::create_category(state.ctx(), req.into()).await?;
     Ok((StatusCode::CREATED, Json(cat.into())))
 }
 
@@ -533,6 +483,23 @@ impl Validate for UpdateCategory {
     }
 }
 
+impl From<UpdateCategory> for CategoryChanges {
+    fn from(req: UpdateCategory) -> Self {
+        CategoryChanges {
+            code: nonblank(&req.code),
+            name_vi: nonblank(&req.name_vi),
+            name_en: nonblank(&req.name_en),
+            description: req.description.map(|d| nonblank(&d)),
+            group: req.group.map(|g| nonblank(&g)),
+            ack_hours: req.ack_hours,
+            sla_hours: req.sla_hours,
+            default_unit_id: req.default_unit_id,
+            sensitive: req.sensitive,
+            active: req.active,
+        }
+    }
+}
+
 /// Change a category; absent fields stay. Deactivating hides it from filing.
 #[utoipa::path(patch, path = "/admin/categories/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
@@ -548,52 +515,7 @@ async fn update_category(
     Path(id): Path<Uuid>,
     ValidatedJson(req): ValidatedJson<UpdateCategory>,
 ) -> AppResult<Json<AdminCategoryBody>> {
-    let cat = categories::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let was_sensitive = cat.sensitive;
-    let mut m = cat.into_active_model();
-    if let Some(v) = trimmed(&req.code) {
-        m.code = Set(v);
-    }
-    if let Some(v) = trimmed(&req.name_vi) {
-        m.name_vi = Set(v);
-    }
-    if let Some(v) = trimmed(&req.name_en) {
-        m.name_en = Set(v);
-    }
-    if let Some(v) = req.description {
-        m.description = Set(trimmed(&v));
-    }
-    if let Some(v) = req.group {
-        m.group = Set(trimmed(&v));
-    }
-    if let Some(v) = req.ack_hours {
-        m.ack_hours = Set(v);
-    }
-    if let Some(v) = req.sla_hours {
-        m.sla_hours = Set(v);
-    }
-    if let Some(v) = req.default_unit_id {
-        if let Some(u) = v {
-            ensure_unit(&state, "default_unit_id", u).await?;
-        }
-        m.default_unit_id = Set(v);
-    }
-    if let Some(v) = req.sensitive {
-        m.sensitive = Set(v);
-    }
-    if let Some(v) = req.active {
-        m.active = Set(v);
-    }
-    m.updated_at = Set(state.clock.now());
-    let txn = crate::db::begin_write(&state.db).await?;
-    let cat = m.update(&txn).await.map_err(|e| code_conflict(e.into()))?;
-    if cat.sensitive != was_sensitive {
-        super::public_points::recompute_public_points(&txn, cat.id, cat.sensitive).await?;
-    }
-    txn.commit().await?;
+    let cat = service::update_category(state.ctx(), id, req.into()).await?;
     Ok(Json(cat.into()))
 }
 
@@ -641,6 +563,18 @@ impl Validate for CreateRule {
     }
 }
 
+/// Called after validation: the required fields are there (a missing id
+/// would be the nil id, which names no category or unit).
+impl From<CreateRule> for NewRule {
+    fn from(req: CreateRule) -> Self {
+        NewRule {
+            category_id: req.category_id.unwrap_or_default(),
+            area_code: nonblank(&req.area_code).unwrap_or_default(),
+            unit_id: req.unit_id.unwrap_or_default(),
+        }
+    }
+}
+
 /// Every routing rule.
 #[utoipa::path(get, path = "/admin/routing-rules", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = Vec<RuleBody>)))]
@@ -669,30 +603,7 @@ async fn create_rule(
     _admin: Admin,
     ValidatedJson(req): ValidatedJson<CreateRule>,
 ) -> AppResult<(StatusCode, Json<RuleBody>)> {
-    let (Some(category_id), Some(unit_id)) = (req.category_id, req.unit_id) else {
-        return Err(AppError::Validation(vec![]));
-    };
-    if categories::Entity::find_by_id(category_id)
-        .one(&state.db)
-        .await?
-        .is_none()
-    {
-        return Err(AppError::field("category_id", Msg::UnknownCategory));
-    }
-    ensure_unit(&state, "unit_id", unit_id).await?;
-    let rule = routing_rules::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        category_id: Set(category_id),
-        area_code: Set(trimmed(&req.area_code).unwrap_or_default()),
-        unit_id: Set(unit_id),
-        created_at: Set(state.clock.now()),
-    }
-    .insert(&state.db)
-    .await
-    .map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => AppError::Conflict(Msg::RuleExists),
-        other => other,
-    })?;
+    let rule = service::create_rule(state.ctx(), req.into()).await?;
     Ok((StatusCode::CREATED, Json(rule.into())))
 }
 
@@ -708,11 +619,6 @@ async fn delete_rule(
     _admin: Admin,
     Path(id): Path<Uuid>,
 ) -> AppResult<StatusCode> {
-    let res = routing_rules::Entity::delete_by_id(id)
-        .exec(&state.db)
-        .await?;
-    if res.rows_affected == 0 {
-        return Err(AppError::NotFound);
-    }
+    service::delete_rule(state.ctx(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
