@@ -3,6 +3,7 @@
 
 pub mod chart;
 pub mod check;
+pub mod counters;
 pub mod export;
 pub mod figures;
 pub mod queries;

@@ -7,7 +7,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, QueryResult};
 use uuid::Uuid;
 
-use super::rollup::Counters;
+use super::counters::Counters;
 use crate::error::AppResult;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,19 +64,6 @@ pub enum GroupKey {
     Area(String),
 }
 
-const COUNTERS: [&str; 10] = [
-    "received",
-    "handled",
-    "handled_on_time",
-    "rejected",
-    "duplicates",
-    "rating_sum",
-    "rating_count",
-    "handled_in_month",
-    "due_count",
-    "due_handled",
-];
-
 fn filtered(table: &str, f: &StatsFilter) -> SelectStatement {
     let mut q = Query::select();
     q.from(Alias::new(table));
@@ -121,7 +108,7 @@ pub async fn counters<C: ConnectionTrait>(
         q.expr_as(Expr::col(Alias::new(col)), Alias::new("g"));
         q.group_by_col(Alias::new(col));
     }
-    for c in COUNTERS {
+    for c in Counters::NAMES {
         q.expr_as(sum(c), Alias::new(c));
     }
     q.and_where(Expr::col(Alias::new("month")).lte(to));
@@ -132,19 +119,8 @@ pub async fn counters<C: ConnectionTrait>(
     for row in rows {
         let month: i32 = row.try_get("", "month")?;
         let g = group_key(&row, group)?;
-        let get = |c: &str| row.try_get::<Option<i64>>("", c).map(|v| v.unwrap_or(0));
-        let counters = Counters {
-            received: get("received")?,
-            handled: get("handled")?,
-            handled_on_time: get("handled_on_time")?,
-            rejected: get("rejected")?,
-            duplicates: get("duplicates")?,
-            rating_sum: get("rating_sum")?,
-            rating_count: get("rating_count")?,
-            handled_in_month: get("handled_in_month")?,
-            due_count: get("due_count")?,
-            due_handled: get("due_handled")?,
-        };
+        let counters =
+            Counters::try_from_fn(|c| row.try_get::<Option<i64>>("", c).map(|v| v.unwrap_or(0)))?;
         out.entry(g)
             .or_default()
             .entry(month)
