@@ -253,7 +253,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("{}", http::openapi().to_pretty_json()?);
         }
         Command::Stats(cmd) => {
-            use citizen_feedback::stats::{check, export, figures, queries::GroupBy, routes};
+            use citizen_feedback::domain::GroupBy;
+            use citizen_feedback::stats::{check, export, figures, routes};
             let tz = config.city_tz;
             let storage = Storage::from_config(&config.media_dir)?;
             let state = AppState::new(config, db, Clock::system(), storage);

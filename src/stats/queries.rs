@@ -8,43 +8,16 @@ use sea_orm::{ConnectionTrait, QueryResult};
 use uuid::Uuid;
 
 use super::counters::Counters;
+use crate::domain::GroupBy;
 use crate::error::AppResult;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GroupBy {
-    None,
-    Unit,
-    Category,
-    Area,
-}
-
-impl GroupBy {
-    pub fn parse(s: &str) -> Option<GroupBy> {
-        match s {
-            "none" => Some(GroupBy::None),
-            "unit" => Some(GroupBy::Unit),
-            "category" => Some(GroupBy::Category),
-            "area" => Some(GroupBy::Area),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GroupBy::None => "none",
-            GroupBy::Unit => "unit",
-            GroupBy::Category => "category",
-            GroupBy::Area => "area",
-        }
-    }
-
-    fn column(self) -> Option<&'static str> {
-        match self {
-            GroupBy::None => None,
-            GroupBy::Unit => Some("unit_id"),
-            GroupBy::Category => Some("category_id"),
-            GroupBy::Area => Some("area_code"),
-        }
+/// The rollup column a grouping reads (none: one group, everything).
+fn group_column(group: GroupBy) -> Option<&'static str> {
+    match group {
+        GroupBy::None => None,
+        GroupBy::Unit => Some("unit_id"),
+        GroupBy::Category => Some("category_id"),
+        GroupBy::Area => Some("area_code"),
     }
 }
 
@@ -104,7 +77,7 @@ pub async fn counters<C: ConnectionTrait>(
 ) -> AppResult<CounterSeries> {
     let mut q = filtered("report_stats_monthly", f);
     q.column(Alias::new("month"));
-    if let Some(col) = group.column() {
+    if let Some(col) = group_column(group) {
         q.expr_as(Expr::col(Alias::new(col)), Alias::new("g"));
         q.group_by_col(Alias::new(col));
     }
@@ -140,7 +113,7 @@ pub async fn histograms<C: ConnectionTrait>(
 ) -> AppResult<HistSeries> {
     let mut q = filtered("report_stats_resolution", f);
     q.column(Alias::new("month")).column(Alias::new("hours"));
-    if let Some(col) = group.column() {
+    if let Some(col) = group_column(group) {
         q.expr_as(Expr::col(Alias::new(col)), Alias::new("g"));
         q.group_by_col(Alias::new(col));
     }

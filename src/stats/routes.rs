@@ -16,11 +16,11 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::figures::{MonthFigures, month_label, parse_month, series};
-use super::queries::{self, GroupBy, GroupKey, StatsFilter, roll_up_units};
+use super::queries::{self, GroupKey, StatsFilter, roll_up_units};
 use super::rollup::Counters;
 use crate::auth::Role;
 use crate::auth::extract::{Admin, Coordinator, CurrentUser};
-use crate::domain::Month;
+use crate::domain::{GroupBy, Month};
 use crate::entities::{categories, stats_snapshots, units};
 use crate::error::{AppError, AppResult, ProblemBody};
 use crate::http::extract::ValidatedQuery;
@@ -310,7 +310,7 @@ async fn names(
             .into_iter()
             .map(|c| (c.id, category_name(&c, locale)))
             .collect(),
-        _ => HashMap::new(),
+        GroupBy::None | GroupBy::Area => HashMap::new(),
     })
 }
 
@@ -584,9 +584,7 @@ async fn close_month(
         Json(CloseBody {
             month: month_label(m),
             closed_at,
-            snapshots: ["none", "unit", "category", "area"]
-                .map(str::to_owned)
-                .to_vec(),
+            snapshots: GroupBy::ALL.iter().map(|g| g.as_str().to_owned()).collect(),
         }),
     ))
 }
@@ -608,12 +606,7 @@ pub async fn close(state: &AppState, m: i32, by: Option<Uuid>) -> AppResult<Date
     // grouping by its direct children, as a root coordinator sees them live.
     let root = crate::org::units::root_unit(&state.db).await?;
     let mut bodies = Vec::new();
-    for g in [
-        GroupBy::None,
-        GroupBy::Unit,
-        GroupBy::Category,
-        GroupBy::Area,
-    ] {
+    for &g in GroupBy::ALL {
         let r = Resolved {
             from: m,
             to: m,
@@ -627,7 +620,7 @@ pub async fn close(state: &AppState, m: i32, by: Option<Uuid>) -> AppResult<Date
     for (g, body) in bodies {
         stats_snapshots::ActiveModel {
             month: Set(m),
-            group_by: Set(g.as_str().into()),
+            group_by: Set(g),
             data: Set(serde_json::to_value(&body).map_err(anyhow::Error::from)?),
             closed_at: Set(now),
             closed_by: Set(by),
@@ -699,7 +692,7 @@ pub async fn month_figures(
     };
     if !live
         && city_wide
-        && let Some(s) = stats_snapshots::Entity::find_by_id((m, group.as_str().to_owned()))
+        && let Some(s) = stats_snapshots::Entity::find_by_id((m, group))
             .one(&state.db)
             .await?
     {
