@@ -4,11 +4,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, QueryResult};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 use uuid::Uuid;
 
 use super::counters::Counters;
-use crate::domain::GroupBy;
+use crate::domain::{GroupBy, Month};
 use crate::error::AppResult;
 
 /// The rollup column a grouping reads (none: one group, everything).
@@ -65,15 +65,22 @@ fn group_key(row: &QueryResult, group: GroupBy) -> AppResult<GroupKey> {
     })
 }
 
-pub type CounterSeries = BTreeMap<GroupKey, BTreeMap<i32, Counters>>;
-pub type HistSeries = BTreeMap<GroupKey, BTreeMap<i32, BTreeMap<i32, i64>>>;
+/// The month of a rollup row (stored as `YYYYMM`).
+fn month_of(row: &QueryResult) -> AppResult<Month> {
+    let v: i32 = row.try_get("", "month")?;
+    Month::from_yyyymm(v)
+        .ok_or_else(|| DbErr::Type(format!("rollup month {v} is not a YYYYMM month")).into())
+}
+
+pub type CounterSeries = BTreeMap<GroupKey, BTreeMap<Month, Counters>>;
+pub type HistSeries = BTreeMap<GroupKey, BTreeMap<Month, BTreeMap<i32, i64>>>;
 
 /// Counter sums by group and month, for every month up to `to`.
 pub async fn counters<C: ConnectionTrait>(
     db: &C,
     f: &StatsFilter,
     group: GroupBy,
-    to: i32,
+    to: Month,
 ) -> AppResult<CounterSeries> {
     let mut q = filtered("report_stats_monthly", f);
     q.column(Alias::new("month"));
@@ -84,13 +91,13 @@ pub async fn counters<C: ConnectionTrait>(
     for c in Counters::NAMES {
         q.expr_as(sum(c), Alias::new(c));
     }
-    q.and_where(Expr::col(Alias::new("month")).lte(to));
+    q.and_where(Expr::col(Alias::new("month")).lte(to.yyyymm()));
     q.group_by_col(Alias::new("month"));
     let backend = db.get_database_backend();
     let rows = db.query_all_raw(backend.build(&q)).await?;
     let mut out = CounterSeries::new();
     for row in rows {
-        let month: i32 = row.try_get("", "month")?;
+        let month = month_of(&row)?;
         let g = group_key(&row, group)?;
         let counters =
             Counters::try_from_fn(|c| row.try_get::<Option<i64>>("", c).map(|v| v.unwrap_or(0)))?;
@@ -108,8 +115,8 @@ pub async fn histograms<C: ConnectionTrait>(
     db: &C,
     f: &StatsFilter,
     group: GroupBy,
-    from: i32,
-    to: i32,
+    from: Month,
+    to: Month,
 ) -> AppResult<HistSeries> {
     let mut q = filtered("report_stats_resolution", f);
     q.column(Alias::new("month")).column(Alias::new("hours"));
@@ -118,14 +125,14 @@ pub async fn histograms<C: ConnectionTrait>(
         q.group_by_col(Alias::new(col));
     }
     q.expr_as(sum("count"), Alias::new("n"));
-    q.and_where(Expr::col(Alias::new("month")).between(from, to));
+    q.and_where(Expr::col(Alias::new("month")).between(from.yyyymm(), to.yyyymm()));
     q.group_by_col(Alias::new("month"))
         .group_by_col(Alias::new("hours"));
     let backend = db.get_database_backend();
     let rows = db.query_all_raw(backend.build(&q)).await?;
     let mut out = HistSeries::new();
     for row in rows {
-        let month: i32 = row.try_get("", "month")?;
+        let month = month_of(&row)?;
         let hours: i32 = row.try_get("", "hours")?;
         let n: i64 = row.try_get::<Option<i64>>("", "n")?.unwrap_or(0);
         let g = group_key(&row, group)?;
@@ -142,12 +149,12 @@ pub async fn histograms<C: ConnectionTrait>(
 /// Folds unit-level series into the given output units (each with its
 /// subtree): `owner` maps every unit id to the output unit it rolls up into.
 pub fn roll_up_units<T: Clone>(
-    series: BTreeMap<GroupKey, BTreeMap<i32, T>>,
+    series: BTreeMap<GroupKey, BTreeMap<Month, T>>,
     owner: &HashMap<Uuid, Uuid>,
     add: impl Fn(&mut T, &T),
     zero: impl Fn() -> T,
-) -> BTreeMap<GroupKey, BTreeMap<i32, T>> {
-    let mut out: BTreeMap<GroupKey, BTreeMap<i32, T>> = BTreeMap::new();
+) -> BTreeMap<GroupKey, BTreeMap<Month, T>> {
+    let mut out: BTreeMap<GroupKey, BTreeMap<Month, T>> = BTreeMap::new();
     for (g, months) in series {
         let GroupKey::Id(unit) = g else { continue };
         let Some(target) = owner.get(&unit) else {
