@@ -14,9 +14,8 @@ use sea_orm::{ConnectionTrait, DbErr};
 use uuid::Uuid;
 
 pub use super::counters::Counters;
-use crate::domain::Month;
+use crate::domain::{Month, Status};
 use crate::entities::reports;
-use crate::reports::lifecycle::Status;
 
 /// The rollup key: local month, unit (nil: none), category, area ("": none).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
