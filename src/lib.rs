@@ -76,8 +76,10 @@ pub async fn serve_until(
                     Ok(n) => tracing::info!(closed = n, "closed resolved reports after 7 days"),
                     Err(e) => tracing::warn!(error = %e, "auto-close failed; will retry"),
                 }
-                match stats::routes::auto_close_month(&state).await {
-                    Ok(Some(m)) => tracing::info!(month = m, "closed last month's statistics"),
+                match stats::service::auto_close_month(state.ctx()).await {
+                    Ok(Some(m)) => {
+                        tracing::info!(month = m.yyyymm(), "closed last month's statistics")
+                    }
                     Ok(None) => {}
                     Err(e) => tracing::warn!(error = %e, "monthly close failed; will retry"),
                 }

@@ -253,7 +253,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("{}", http::openapi().to_pretty_json()?);
         }
         Command::Stats(cmd) => {
-            use citizen_feedback::stats::{check, export, figures, queries::GroupBy, routes};
+            use citizen_feedback::domain::{GroupBy, Month};
+            use citizen_feedback::stats::{check, export, service};
             let tz = config.city_tz;
             let storage = Storage::from_config(&config.media_dir)?;
             let state = AppState::new(config, db, Clock::system(), storage);
@@ -281,9 +282,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     println!("stats rebuild: {n} rollup rows written");
                 }
                 StatsCommand::Close { month } => {
-                    let m = figures::parse_month(&month)
+                    let m = Month::parse(&month)
                         .ok_or_else(|| anyhow::anyhow!("--month: expected YYYY-MM"))?;
-                    routes::close(&state, m, None)
+                    service::close(state.ctx(), m, None)
                         .await
                         .map_err(|e| anyhow::anyhow!("{e}"))?;
                     println!("closed {month}");
@@ -294,21 +295,18 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     group_by,
                     english,
                 } => {
-                    let m = figures::parse_month(&month)
+                    let m = Month::parse(&month)
                         .ok_or_else(|| anyhow::anyhow!("--month: expected YYYY-MM"))?;
-                    let group = GroupBy::parse(&group_by).unwrap_or(GroupBy::None);
+                    let group = GroupBy::parse(&group_by).unwrap_or_default();
+                    let format = export::FileFormat::parse(&format).unwrap_or_default();
                     let locale = if english { Locale::En } else { Locale::Vi };
                     let (body, _) = citizen_feedback::i18n::scope(
                         locale,
-                        routes::month_figures(&state, None, m, group, false),
+                        service::month_figures(state.ctx(), None, m, group, false, locale),
                     )
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
-                    let bytes = match format.as_str() {
-                        "json" => serde_json::to_vec_pretty(&body)?,
-                        "xlsx" => export::xlsx(&body, locale)?,
-                        _ => export::csv(&body, locale)?,
-                    };
+                    let bytes = export::render(&body, format, locale)?;
                     use std::io::Write as _;
                     std::io::stdout().write_all(&bytes)?;
                 }

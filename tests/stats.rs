@@ -495,7 +495,7 @@ async fn last_month_closes_by_itself_after_the_fifth() {
     // 2025-06-05 20:00 in Hanoi: too early.
     app.clock.set(at("2025-06-05T13:00:00Z"));
     assert_eq!(
-        citizen_feedback::stats::routes::auto_close_month(&app.state)
+        citizen_feedback::stats::service::auto_close_month(app.state.ctx())
             .await
             .expect("run"),
         None
@@ -503,12 +503,13 @@ async fn last_month_closes_by_itself_after_the_fifth() {
     // 2025-06-06 00:30 in Hanoi: May closes, once, whichever instance runs first.
     app.clock.set(at("2025-06-05T17:30:00Z"));
     let (a, b) = tokio::join!(
-        citizen_feedback::stats::routes::auto_close_month(&app.state),
-        citizen_feedback::stats::routes::auto_close_month(&app.state)
+        citizen_feedback::stats::service::auto_close_month(app.state.ctx()),
+        citizen_feedback::stats::service::auto_close_month(app.state.ctx())
     );
     let closed: Vec<i32> = [a.expect("a"), b.expect("b")]
         .into_iter()
         .flatten()
+        .map(|m| m.yyyymm())
         .collect();
     assert_eq!(closed, [202505]);
     assert_eq!(

@@ -7,10 +7,10 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use citizen_feedback::auth::Role;
+use citizen_feedback::domain::Month;
 use citizen_feedback::entities::reports;
-use citizen_feedback::stats::figures::{month_label, months, next_month};
 use common::{TestApp, at, id_of};
 use figment::providers::Serialized;
 use rand::rngs::StdRng;
@@ -21,15 +21,14 @@ use uuid::Uuid;
 
 const ACTIONS: usize = 2000;
 
-fn local_month(t: DateTime<Utc>) -> i32 {
-    let l = t.with_timezone(&chrono_tz::Asia::Ho_Chi_Minh);
-    l.year() * 100 + l.month() as i32
+fn local_month(t: DateTime<Utc>) -> Month {
+    Month::of(t, chrono_tz::Asia::Ho_Chi_Minh)
 }
 
 /// The first instant of month `m` in Hanoi.
-fn month_start(m: i32) -> DateTime<Utc> {
+fn month_start(m: Month) -> DateTime<Utc> {
     chrono_tz::Asia::Ho_Chi_Minh
-        .with_ymd_and_hms(m / 100, (m % 100) as u32, 1, 0, 0, 0)
+        .with_ymd_and_hms(m.year(), m.month(), 1, 0, 0, 0)
         .single()
         .expect("a local midnight")
         .with_timezone(&Utc)
@@ -37,12 +36,12 @@ fn month_start(m: i32) -> DateTime<Utc> {
 
 /// The definitions of domain.md, applied to the reports directly (no rollup,
 /// no contributions): what every month's figures must be.
-fn expected(all: &[reports::Model], m: i32) -> BTreeMap<&'static str, i64> {
-    let end = month_start(next_month(m));
+fn expected(all: &[reports::Model], m: Month) -> BTreeMap<&'static str, i64> {
+    let end = month_start(m.next());
     let not_dup = |r: &&reports::Model| r.status.as_str() != "duplicate";
     let cohort: Vec<&reports::Model> = all
         .iter()
-        .filter(|r| r.received_month == m)
+        .filter(|r| r.received_month == m.yyyymm())
         .filter(not_dup)
         .collect();
     let handled: Vec<&&reports::Model> = cohort.iter().filter(|r| r.handled_at.is_some()).collect();
@@ -78,7 +77,7 @@ fn expected(all: &[reports::Model], m: i32) -> BTreeMap<&'static str, i64> {
     out.insert(
         "duplicates",
         all.iter()
-            .filter(|r| r.received_month == m && r.status.as_str() == "duplicate")
+            .filter(|r| r.received_month == m.yyyymm() && r.status.as_str() == "duplicate")
             .count() as i64,
     );
     out.insert(
@@ -259,14 +258,11 @@ async fn random_actions_keep_rollup_api_and_reports_in_agreement() {
         .iter()
         .map(|r| r.received_month)
         .min()
+        .and_then(Month::from_yyyymm)
         .expect("some reports");
     let last = local_month(app.clock.now());
     let res = app
-        .get(&format!(
-            "/api/v1/stats/monthly?from={}&to={}",
-            month_label(first),
-            month_label(last)
-        ))
+        .get(&format!("/api/v1/stats/monthly?from={}&to={}", first, last))
         .token(&coord)
         .send()
         .await;
@@ -276,35 +272,27 @@ async fn random_actions_keep_rollup_api_and_reports_in_agreement() {
         statuses.len() >= 6,
         "the run reached most statuses: {statuses:?}"
     );
-    for m in months(first, last) {
+    for m in first.through(last) {
         let want = expected(&all, m);
         let got: &Value = res.body["series"][0]["months"]
             .as_array()
-            .and_then(|ms| ms.iter().find(|x| x["month"] == month_label(m)))
+            .and_then(|ms| ms.iter().find(|x| x["month"] == m.to_string()))
             .expect("month present");
         for (field, value) in &want {
-            assert_eq!(
-                got[*field].as_i64(),
-                Some(*value),
-                "{} {field}: {got}",
-                month_label(m)
-            );
+            assert_eq!(got[*field].as_i64(), Some(*value), "{m} {field}: {got}");
         }
-        let cum_received: i64 = (first..=m)
-            .filter(|x| x % 100 >= 1 && x % 100 <= 12)
+        let cum_received: i64 = first
+            .through(m)
+            .into_iter()
             .map(|x| expected(&all, x)["received"])
             .sum();
-        let cum_handled: i64 = (first..=m)
-            .filter(|x| x % 100 >= 1 && x % 100 <= 12)
+        let cum_handled: i64 = first
+            .through(m)
+            .into_iter()
             .map(|x| expected(&all, x)["handled_in_month"])
             .sum();
         let want_cum = (cum_received > 0)
             .then(|| ((cum_handled as f64 / cum_received as f64) * 10_000.0).round() / 10_000.0);
-        assert_eq!(
-            got["cumulative_rate"].as_f64(),
-            want_cum,
-            "{} cumulative",
-            month_label(m)
-        );
+        assert_eq!(got["cumulative_rate"].as_f64(), want_cum, "{m} cumulative");
     }
 }

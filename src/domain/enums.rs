@@ -158,6 +158,20 @@ closed_set! {
     }
 }
 
+closed_set! {
+    /// How statistics are grouped (`stats_snapshots.group_by`, the API's
+    /// `group_by`): the whole filter, or by unit (each with its subtree),
+    /// category or area.
+    #[derive(Default)]
+    pub enum GroupBy {
+        #[default]
+        None = "none",
+        Unit = "unit",
+        Category = "category",
+        Area = "area",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,6 +205,7 @@ mod tests {
             DeliveryStatus::as_str,
             DeliveryStatus::parse,
         );
+        roundtrip(GroupBy::ALL, GroupBy::as_str, GroupBy::parse);
         assert_eq!(Status::InProgress.as_str(), "in_progress");
         assert_eq!(EventKind::MarkedDuplicate.as_str(), "marked_duplicate");
     }

@@ -1,7 +1,7 @@
 //! The cumulative handled rate and the on-time rate over the months, as a
 //! small self-contained SVG line chart.
 
-use super::routes::MonthlyBody;
+use super::model::{MonthFigures, MonthlyBody};
 use crate::i18n::Locale;
 
 fn esc(s: &str) -> String {
@@ -68,7 +68,7 @@ pub fn svg(body: &MonthlyBody, l: Locale) -> String {
             ));
         }
     }
-    let line = |get: fn(&super::figures::MonthFigures) -> Option<f64>, color: &str, dash: &str| {
+    let line = |get: fn(&MonthFigures) -> Option<f64>, color: &str, dash: &str| {
         let mut path = String::new();
         let mut dots = String::new();
         let mut pen_down = false;

@@ -43,18 +43,7 @@ pub async fn recompute<C: ConnectionTrait>(db: &C, tz: Tz) -> AppResult<Contribu
 pub async fn stored<C: ConnectionTrait>(db: &C) -> AppResult<Contribution> {
     let mut out = Contribution::default();
     for r in report_stats_monthly::Entity::find().all(db).await? {
-        let c = Counters {
-            received: r.received,
-            handled: r.handled,
-            handled_on_time: r.handled_on_time,
-            rejected: r.rejected,
-            duplicates: r.duplicates,
-            rating_sum: r.rating_sum,
-            rating_count: r.rating_count,
-            handled_in_month: r.handled_in_month,
-            due_count: r.due_count,
-            due_handled: r.due_handled,
-        };
+        let c = Counters::of_row(&r);
         if !c.is_zero() {
             out.counters.insert(
                 Key {

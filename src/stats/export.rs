@@ -4,9 +4,55 @@
 
 use rust_xlsxwriter::{Format, Workbook};
 
-use super::figures::MonthFigures;
-use super::routes::MonthlyBody;
+use super::model::{MonthFigures, MonthlyBody};
 use crate::i18n::Locale;
+
+/// The file formats of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FileFormat {
+    #[default]
+    Csv,
+    Xlsx,
+    Json,
+}
+
+impl FileFormat {
+    /// `csv`, `xlsx` or `json`.
+    pub fn parse(s: &str) -> Option<FileFormat> {
+        match s {
+            "csv" => Some(FileFormat::Csv),
+            "xlsx" => Some(FileFormat::Xlsx),
+            "json" => Some(FileFormat::Json),
+            _ => None,
+        }
+    }
+
+    /// The name, which is also the file extension.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileFormat::Csv => "csv",
+            FileFormat::Xlsx => "xlsx",
+            FileFormat::Json => "json",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            FileFormat::Csv => "text/csv; charset=utf-8",
+            FileFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            FileFormat::Json => "application/json",
+        }
+    }
+}
+
+/// The month's figures as a file of `format`.
+pub fn render(body: &MonthlyBody, format: FileFormat, l: Locale) -> anyhow::Result<Vec<u8>> {
+    match format {
+        FileFormat::Csv => csv(body, l),
+        FileFormat::Xlsx => xlsx(body, l),
+        FileFormat::Json => Ok(serde_json::to_vec_pretty(body)?),
+    }
+}
 
 struct Column {
     vi: &'static str,

@@ -3,79 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-use super::rollup::Counters;
-
-/// `YYYYMM` ↔ `YYYY-MM`.
-pub fn month_label(m: i32) -> String {
-    format!("{:04}-{:02}", m / 100, m % 100)
-}
-
-pub fn parse_month(s: &str) -> Option<i32> {
-    let (y, m) = s.trim().split_once('-')?;
-    if y.len() != 4 || m.len() != 2 {
-        return None;
-    }
-    let y: i32 = y.parse().ok()?;
-    let m: i32 = m.parse().ok()?;
-    ((1970..=9999).contains(&y) && (1..=12).contains(&m)).then_some(y * 100 + m)
-}
-
-pub fn next_month(m: i32) -> i32 {
-    if m % 100 == 12 {
-        (m / 100 + 1) * 100 + 1
-    } else {
-        m + 1
-    }
-}
-
-/// The months from `from` to `to`, both included.
-pub fn months(from: i32, to: i32) -> Vec<i32> {
-    let mut out = Vec::new();
-    let mut m = from;
-    while m <= to && out.len() < 1200 {
-        out.push(m);
-        m = next_month(m);
-    }
-    out
-}
-
-/// One month of one series.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct MonthFigures {
-    #[schema(example = "2025-04")]
-    pub month: String,
-    /// Reports filed in the month, duplicates excluded.
-    pub received: i64,
-    /// Of those, handled (resolved, closed or rejected) as of now.
-    pub handled: i64,
-    /// Reports handled during the month, whenever filed.
-    pub handled_in_month: i64,
-    /// Of the month's received, handled by their deadline (or never assigned).
-    pub handled_on_time: i64,
-    pub rejected: i64,
-    /// Filed in the month and merged into another report.
-    pub duplicates: i64,
-    /// handled / received (null when nothing was received).
-    pub cohort_rate: Option<f64>,
-    /// Received up to the month's end and handled by then, over received up
-    /// to the month's end: the figure a city quotes.
-    pub cumulative_rate: Option<f64>,
-    /// handled_on_time / handled (null when nothing was handled).
-    pub on_time_rate: Option<f64>,
-    /// Of the reports handled in the month: hours from filing to handling.
-    pub median_resolution_hours: Option<i64>,
-    pub p90_resolution_hours: Option<i64>,
-    /// Of the month's received reports that were rated.
-    pub mean_rating: Option<f64>,
-    pub rating_count: i64,
-    /// Received by the month's end and not handled by then.
-    pub open_at_end: i64,
-    /// Of those, past their deadline at the month's end.
-    pub overdue_at_end: i64,
-}
+use super::counters::Counters;
+use super::model::{MonthFigures, SummaryBody};
+use crate::domain::Month;
 
 fn ratio(a: i64, b: i64) -> Option<f64> {
     (b > 0).then(|| round4(a as f64 / b as f64))
@@ -106,10 +36,10 @@ pub fn percentile(hist: &BTreeMap<i32, i64>, p: f64) -> Option<i64> {
 /// include every earlier month, for the cumulative figures) and the
 /// resolution histograms by month.
 pub fn series(
-    counters: &BTreeMap<i32, Counters>,
-    hist: &BTreeMap<i32, BTreeMap<i32, i64>>,
-    from: i32,
-    to: i32,
+    counters: &BTreeMap<Month, Counters>,
+    hist: &BTreeMap<Month, BTreeMap<i32, i64>>,
+    from: Month,
+    to: Month,
 ) -> Vec<MonthFigures> {
     let mut cum = Counters::default();
     let mut before = counters.range(..from);
@@ -117,14 +47,14 @@ pub fn series(
         cum.add(c, 1);
     }
     let empty = BTreeMap::new();
-    months(from, to)
+    from.through(to)
         .into_iter()
         .map(|m| {
             let c = counters.get(&m).copied().unwrap_or_default();
             cum.add(&c, 1);
             let h = hist.get(&m).unwrap_or(&empty);
             MonthFigures {
-                month: month_label(m),
+                month: m.to_string(),
                 received: c.received,
                 handled: c.handled,
                 handled_in_month: c.handled_in_month,
@@ -146,19 +76,83 @@ pub fn series(
         .collect()
 }
 
+/// Totals and rates over the months of one series (`/stats/summary`).
+pub fn summary(from: String, to: String, months: &[MonthFigures]) -> SummaryBody {
+    let sum = |f: fn(&MonthFigures) -> i64| months.iter().map(f).sum::<i64>();
+    let received = sum(|m| m.received);
+    let handled = sum(|m| m.handled);
+    let on_time = sum(|m| m.handled_on_time);
+    let rating_count = sum(|m| m.rating_count);
+    let rating_total: f64 = months
+        .iter()
+        .filter_map(|m| m.mean_rating.map(|r| r * m.rating_count as f64))
+        .sum();
+    let last = months.last();
+    SummaryBody {
+        from,
+        to,
+        received,
+        handled,
+        handled_on_time: on_time,
+        rejected: sum(|m| m.rejected),
+        duplicates: sum(|m| m.duplicates),
+        handled_rate: ratio(handled, received),
+        on_time_rate: ratio(on_time, handled),
+        cumulative_rate: last.and_then(|m| m.cumulative_rate),
+        mean_rating: (rating_count > 0).then(|| round4(rating_total / rating_count as f64)),
+        rating_count,
+        open_at_end: last.map(|m| m.open_at_end).unwrap_or(0),
+        overdue_at_end: last.map(|m| m.overdue_at_end).unwrap_or(0),
+    }
+}
+
+/// The order of the ranking: units that received something first, then by
+/// handled rate, on-time rate and mean rating, best first (ties: none).
+pub fn ranking_order(a: &MonthFigures, b: &MonthFigures) -> std::cmp::Ordering {
+    let key = |f: &MonthFigures| {
+        (
+            f.received > 0,
+            f.cohort_rate.unwrap_or(-1.0),
+            f.on_time_rate.unwrap_or(-1.0),
+            f.mean_rating.unwrap_or(-1.0),
+        )
+    };
+    let (ka, kb) = (key(a), key(b));
+    kb.0.cmp(&ka.0)
+        .then(kb.1.total_cmp(&ka.1))
+        .then(kb.2.total_cmp(&ka.2))
+        .then(kb.3.total_cmp(&ka.3))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn m(s: &str) -> Month {
+        Month::parse(s).unwrap_or_else(|| panic!("{s} is a month"))
+    }
+
     #[test]
     fn months_and_labels() {
-        assert_eq!(parse_month("2025-04"), Some(202504));
-        assert_eq!(parse_month("2025-13"), None);
-        assert_eq!(parse_month("25-04"), None);
-        assert_eq!(parse_month("2025-4"), None);
-        assert_eq!(months(202411, 202502), vec![202411, 202412, 202501, 202502]);
-        assert_eq!(month_label(202501), "2025-01");
-        assert!(months(202502, 202501).is_empty());
+        assert_eq!(Month::parse("2025-04").map(Month::yyyymm), Some(202504));
+        assert_eq!(Month::parse("2025-13"), None);
+        assert_eq!(Month::parse("25-04"), None);
+        assert_eq!(Month::parse("2025-4"), None);
+        assert_eq!(
+            m("2024-11").through(m("2025-02")),
+            ["2024-11", "2024-12", "2025-01", "2025-02"].map(m)
+        );
+        assert_eq!(m("2025-01").to_string(), "2025-01");
+        assert!(m("2025-02").through(m("2025-01")).is_empty());
+        // The series is labelled the same way, across a year's end.
+        let s = series(
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+            m("2024-12"),
+            m("2025-01"),
+        );
+        let labels: Vec<&str> = s.iter().map(|f| f.month.as_str()).collect();
+        assert_eq!(labels, ["2024-12", "2025-01"]);
     }
 
     #[test]
@@ -181,9 +175,9 @@ mod tests {
         };
         // Jan: 10 received, 8 of them handled by now, 6 handled in Jan.
         // Feb: 10 received, 5 handled by now; 6 handled in Feb (2 from Jan).
-        let counters: BTreeMap<i32, Counters> =
-            [(202501, c(10, 8, 6)), (202502, c(10, 5, 6))].into();
-        let s = series(&counters, &BTreeMap::new(), 202501, 202503);
+        let counters: BTreeMap<Month, Counters> =
+            [(m("2025-01"), c(10, 8, 6)), (m("2025-02"), c(10, 5, 6))].into();
+        let s = series(&counters, &BTreeMap::new(), m("2025-01"), m("2025-03"));
         assert_eq!(s[0].cohort_rate, Some(0.8));
         assert_eq!(s[0].cumulative_rate, Some(0.6));
         assert_eq!(s[0].open_at_end, 4);
@@ -193,7 +187,7 @@ mod tests {
         assert_eq!(s[2].cohort_rate, None);
         assert_eq!(s[2].cumulative_rate, Some(0.6));
         // Starting later still counts the earlier months.
-        let s = series(&counters, &BTreeMap::new(), 202502, 202502);
+        let s = series(&counters, &BTreeMap::new(), m("2025-02"), m("2025-02"));
         assert_eq!(s[0].open_at_end, 8);
     }
 }

@@ -4,47 +4,20 @@
 use std::collections::{BTreeMap, HashMap};
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, QueryResult};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 use uuid::Uuid;
 
-use super::rollup::Counters;
+use super::counters::Counters;
+use crate::domain::{GroupBy, Month};
 use crate::error::AppResult;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GroupBy {
-    None,
-    Unit,
-    Category,
-    Area,
-}
-
-impl GroupBy {
-    pub fn parse(s: &str) -> Option<GroupBy> {
-        match s {
-            "none" => Some(GroupBy::None),
-            "unit" => Some(GroupBy::Unit),
-            "category" => Some(GroupBy::Category),
-            "area" => Some(GroupBy::Area),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GroupBy::None => "none",
-            GroupBy::Unit => "unit",
-            GroupBy::Category => "category",
-            GroupBy::Area => "area",
-        }
-    }
-
-    fn column(self) -> Option<&'static str> {
-        match self {
-            GroupBy::None => None,
-            GroupBy::Unit => Some("unit_id"),
-            GroupBy::Category => Some("category_id"),
-            GroupBy::Area => Some("area_code"),
-        }
+/// The rollup column a grouping reads (none: one group, everything).
+fn group_column(group: GroupBy) -> Option<&'static str> {
+    match group {
+        GroupBy::None => None,
+        GroupBy::Unit => Some("unit_id"),
+        GroupBy::Category => Some("category_id"),
+        GroupBy::Area => Some("area_code"),
     }
 }
 
@@ -63,19 +36,6 @@ pub enum GroupKey {
     Id(Uuid),
     Area(String),
 }
-
-const COUNTERS: [&str; 10] = [
-    "received",
-    "handled",
-    "handled_on_time",
-    "rejected",
-    "duplicates",
-    "rating_sum",
-    "rating_count",
-    "handled_in_month",
-    "due_count",
-    "due_handled",
-];
 
 fn filtered(table: &str, f: &StatsFilter) -> SelectStatement {
     let mut q = Query::select();
@@ -105,46 +65,42 @@ fn group_key(row: &QueryResult, group: GroupBy) -> AppResult<GroupKey> {
     })
 }
 
-pub type CounterSeries = BTreeMap<GroupKey, BTreeMap<i32, Counters>>;
-pub type HistSeries = BTreeMap<GroupKey, BTreeMap<i32, BTreeMap<i32, i64>>>;
+/// The month of a rollup row (stored as `YYYYMM`).
+fn month_of(row: &QueryResult) -> AppResult<Month> {
+    let v: i32 = row.try_get("", "month")?;
+    Month::from_yyyymm(v)
+        .ok_or_else(|| DbErr::Type(format!("rollup month {v} is not a YYYYMM month")).into())
+}
+
+pub type CounterSeries = BTreeMap<GroupKey, BTreeMap<Month, Counters>>;
+pub type HistSeries = BTreeMap<GroupKey, BTreeMap<Month, BTreeMap<i32, i64>>>;
 
 /// Counter sums by group and month, for every month up to `to`.
 pub async fn counters<C: ConnectionTrait>(
     db: &C,
     f: &StatsFilter,
     group: GroupBy,
-    to: i32,
+    to: Month,
 ) -> AppResult<CounterSeries> {
     let mut q = filtered("report_stats_monthly", f);
     q.column(Alias::new("month"));
-    if let Some(col) = group.column() {
+    if let Some(col) = group_column(group) {
         q.expr_as(Expr::col(Alias::new(col)), Alias::new("g"));
         q.group_by_col(Alias::new(col));
     }
-    for c in COUNTERS {
+    for c in Counters::NAMES {
         q.expr_as(sum(c), Alias::new(c));
     }
-    q.and_where(Expr::col(Alias::new("month")).lte(to));
+    q.and_where(Expr::col(Alias::new("month")).lte(to.yyyymm()));
     q.group_by_col(Alias::new("month"));
     let backend = db.get_database_backend();
     let rows = db.query_all_raw(backend.build(&q)).await?;
     let mut out = CounterSeries::new();
     for row in rows {
-        let month: i32 = row.try_get("", "month")?;
+        let month = month_of(&row)?;
         let g = group_key(&row, group)?;
-        let get = |c: &str| row.try_get::<Option<i64>>("", c).map(|v| v.unwrap_or(0));
-        let counters = Counters {
-            received: get("received")?,
-            handled: get("handled")?,
-            handled_on_time: get("handled_on_time")?,
-            rejected: get("rejected")?,
-            duplicates: get("duplicates")?,
-            rating_sum: get("rating_sum")?,
-            rating_count: get("rating_count")?,
-            handled_in_month: get("handled_in_month")?,
-            due_count: get("due_count")?,
-            due_handled: get("due_handled")?,
-        };
+        let counters =
+            Counters::try_from_fn(|c| row.try_get::<Option<i64>>("", c).map(|v| v.unwrap_or(0)))?;
         out.entry(g)
             .or_default()
             .entry(month)
@@ -159,24 +115,24 @@ pub async fn histograms<C: ConnectionTrait>(
     db: &C,
     f: &StatsFilter,
     group: GroupBy,
-    from: i32,
-    to: i32,
+    from: Month,
+    to: Month,
 ) -> AppResult<HistSeries> {
     let mut q = filtered("report_stats_resolution", f);
     q.column(Alias::new("month")).column(Alias::new("hours"));
-    if let Some(col) = group.column() {
+    if let Some(col) = group_column(group) {
         q.expr_as(Expr::col(Alias::new(col)), Alias::new("g"));
         q.group_by_col(Alias::new(col));
     }
     q.expr_as(sum("count"), Alias::new("n"));
-    q.and_where(Expr::col(Alias::new("month")).between(from, to));
+    q.and_where(Expr::col(Alias::new("month")).between(from.yyyymm(), to.yyyymm()));
     q.group_by_col(Alias::new("month"))
         .group_by_col(Alias::new("hours"));
     let backend = db.get_database_backend();
     let rows = db.query_all_raw(backend.build(&q)).await?;
     let mut out = HistSeries::new();
     for row in rows {
-        let month: i32 = row.try_get("", "month")?;
+        let month = month_of(&row)?;
         let hours: i32 = row.try_get("", "hours")?;
         let n: i64 = row.try_get::<Option<i64>>("", "n")?.unwrap_or(0);
         let g = group_key(&row, group)?;
@@ -193,12 +149,12 @@ pub async fn histograms<C: ConnectionTrait>(
 /// Folds unit-level series into the given output units (each with its
 /// subtree): `owner` maps every unit id to the output unit it rolls up into.
 pub fn roll_up_units<T: Clone>(
-    series: BTreeMap<GroupKey, BTreeMap<i32, T>>,
+    series: BTreeMap<GroupKey, BTreeMap<Month, T>>,
     owner: &HashMap<Uuid, Uuid>,
     add: impl Fn(&mut T, &T),
     zero: impl Fn() -> T,
-) -> BTreeMap<GroupKey, BTreeMap<i32, T>> {
-    let mut out: BTreeMap<GroupKey, BTreeMap<i32, T>> = BTreeMap::new();
+) -> BTreeMap<GroupKey, BTreeMap<Month, T>> {
+    let mut out: BTreeMap<GroupKey, BTreeMap<Month, T>> = BTreeMap::new();
     for (g, months) in series {
         let GroupKey::Id(unit) = g else { continue };
         let Some(target) = owner.get(&unit) else {

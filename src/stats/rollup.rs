@@ -13,9 +13,9 @@ use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
 use sea_orm::{ConnectionTrait, DbErr};
 use uuid::Uuid;
 
-use crate::domain::Month;
+pub use super::counters::Counters;
+use crate::domain::{Month, Status};
 use crate::entities::reports;
-use crate::reports::lifecycle::Status;
 
 /// The rollup key: local month, unit (nil: none), category, area ("": none).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -24,40 +24,6 @@ pub struct Key {
     pub unit_id: Uuid,
     pub category_id: Uuid,
     pub area_code: String,
-}
-
-/// The counters of one key. Signed so a difference is a counter too.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counters {
-    pub received: i64,
-    pub handled: i64,
-    pub handled_on_time: i64,
-    pub rejected: i64,
-    pub duplicates: i64,
-    pub rating_sum: i64,
-    pub rating_count: i64,
-    pub handled_in_month: i64,
-    pub due_count: i64,
-    pub due_handled: i64,
-}
-
-impl Counters {
-    pub fn add(&mut self, o: &Counters, sign: i64) {
-        self.received += sign * o.received;
-        self.handled += sign * o.handled;
-        self.handled_on_time += sign * o.handled_on_time;
-        self.rejected += sign * o.rejected;
-        self.duplicates += sign * o.duplicates;
-        self.rating_sum += sign * o.rating_sum;
-        self.rating_count += sign * o.rating_count;
-        self.handled_in_month += sign * o.handled_in_month;
-        self.due_count += sign * o.due_count;
-        self.due_handled += sign * o.due_handled;
-    }
-
-    pub fn is_zero(&self) -> bool {
-        *self == Counters::default()
-    }
 }
 
 /// What one report adds to the rollup: counters per key, and resolution
@@ -173,20 +139,6 @@ pub async fn apply<C: ConnectionTrait>(db: &C, delta: &Contribution) -> Result<(
     enum S {
         #[sea_orm(iden = "report_stats_monthly")]
         Table,
-        Month,
-        UnitId,
-        CategoryId,
-        AreaCode,
-        Received,
-        Handled,
-        HandledOnTime,
-        Rejected,
-        Duplicates,
-        RatingSum,
-        RatingCount,
-        HandledInMonth,
-        DueCount,
-        DueHandled,
     }
     #[derive(sea_orm::DeriveIden, Clone, Copy)]
     enum R {
@@ -199,53 +151,31 @@ pub async fn apply<C: ConnectionTrait>(db: &C, delta: &Contribution) -> Result<(
         Hours,
         Count,
     }
-    let counters = [
-        S::Received,
-        S::Handled,
-        S::HandledOnTime,
-        S::Rejected,
-        S::Duplicates,
-        S::RatingSum,
-        S::RatingCount,
-        S::HandledInMonth,
-        S::DueCount,
-        S::DueHandled,
-    ];
+    const KEY: [&str; 4] = ["month", "unit_id", "category_id", "area_code"];
     let backend = db.get_database_backend();
     for (k, c) in &delta.counters {
-        let values = [
-            c.received,
-            c.handled,
-            c.handled_on_time,
-            c.rejected,
-            c.duplicates,
-            c.rating_sum,
-            c.rating_count,
-            c.handled_in_month,
-            c.due_count,
-            c.due_handled,
-        ];
-        let mut on = OnConflict::columns([S::Month, S::UnitId, S::CategoryId, S::AreaCode]);
-        for col in counters {
-            let name = sea_orm::sea_query::Iden::to_string(&col);
+        // Insert the key's counters, or add them to the row already there.
+        let mut on = OnConflict::columns(KEY.map(Alias::new));
+        for name in Counters::NAMES {
             on.value(
-                col,
-                Expr::col((S::Table, Alias::new(name.clone())))
+                Alias::new(name),
+                Expr::col((S::Table, Alias::new(name)))
                     .add(Expr::col((Alias::new("excluded"), Alias::new(name)))),
             );
         }
-        let mut insert = Query::insert();
-        let mut columns = vec![S::Month, S::UnitId, S::CategoryId, S::AreaCode];
-        columns.extend(counters);
-        insert.into_table(S::Table).columns(columns);
         let mut row: Vec<Expr> = vec![
             k.month.into(),
             k.unit_id.into(),
             k.category_id.into(),
             k.area_code.clone().into(),
         ];
-        row.extend(values.iter().map(|v| Expr::val(*v)));
-        insert.values_panic(row).on_conflict(on.to_owned());
+        row.extend(c.values().map(Expr::val));
+        let insert = Query::insert()
+            .into_table(S::Table)
+            .columns(KEY.into_iter().chain(Counters::NAMES).map(Alias::new))
+            .values_panic(row)
+            .on_conflict(on)
+            .to_owned();
         db.execute_raw(backend.build(&insert)).await?;
     }
     for ((k, hours), n) in &delta.resolution {
