@@ -2,6 +2,7 @@
 
 pub mod code;
 pub mod deadlines;
+pub mod effects;
 pub mod lifecycle;
 pub mod queries;
 pub mod queue;
