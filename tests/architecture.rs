@@ -229,7 +229,12 @@ fn services_and_rules_do_not_depend_on_http() {
             file.contains("service")
                 || matches!(
                     file,
-                    "rules.rs" | "lifecycle.rs" | "deadlines.rs" | "store.rs" | "rollup.rs" | "figures.rs"
+                    "rules.rs"
+                        | "lifecycle.rs"
+                        | "deadlines.rs"
+                        | "store.rs"
+                        | "rollup.rs"
+                        | "figures.rs"
                 )
         })
         .filter(|s| {

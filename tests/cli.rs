@@ -248,6 +248,41 @@ async fn seed_demo_builds_a_consistent_city() {
         0
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM reports WHERE status <> 'submitted' AND status <> 'duplicate' AND status <> 'rejected' AND due_at IS NULL").await, 0);
+    // One version per change, as the API counts them: every event after
+    // `created`, except the close that goes with a good rating.
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM reports r WHERE r.version <> (SELECT COUNT(*) FROM report_events e \
+             WHERE e.report_id = r.id AND e.kind <> 'created' \
+             AND NOT (e.kind = 'closed' AND e.actor_id IS NOT NULL AND e.actor_id = r.reporter_id))"
+        )
+        .await,
+        0
+    );
+    // Duplicates point at a report that is none, filed before the marking,
+    // and their reporters follow it as `mark_duplicate` makes them.
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM reports d JOIN reports o ON o.id = d.duplicate_of \
+             WHERE o.status = 'duplicate' OR o.created_at >= d.updated_at"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM reports r WHERE r.follower_count <> \
+             (SELECT COUNT(*) FROM report_followers f WHERE f.report_id = r.id)"
+        )
+        .await,
+        0
+    );
+    assert!(app.count("SELECT COUNT(*) FROM report_followers").await > 0);
+    assert!(
+        app.count("SELECT COUNT(*) FROM report_events WHERE kind = 'reopened'")
+            .await
+            > 0
+    );
     // The demo accounts work, and a ward coordinator sees the ward's queue.
     let coord = app
         .login(

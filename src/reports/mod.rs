@@ -3,6 +3,7 @@
 pub mod code;
 pub mod deadlines;
 pub mod dto;
+pub mod effects;
 pub mod extract;
 pub mod lifecycle;
 pub mod queries;
