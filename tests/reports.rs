@@ -686,7 +686,7 @@ async fn rating_closes_or_lets_the_citizen_reopen() {
     rate(happy, owner.access.clone(), json!({"score": 5}))
         .await
         .assert_problem(409, "conflict");
-    // Staff resolve both (the staff side comes with triage; set it directly).
+    // Staff accept and resolve both, through the API.
     app.mark_resolved(happy).await;
     app.mark_resolved(unhappy).await;
 
@@ -711,7 +711,10 @@ async fn rating_closes_or_lets_the_citizen_reopen() {
         .iter()
         .filter_map(|e| e["kind"].as_str())
         .collect();
-    assert_eq!(kinds, ["created", "rated", "closed"]);
+    assert_eq!(
+        kinds,
+        ["created", "accepted", "resolved", "rated", "closed"]
+    );
     rate(happy, owner.access.clone(), json!({"score": 4}))
         .await
         .assert_problem(409, "conflict");
@@ -755,6 +758,11 @@ async fn rating_closes_or_lets_the_citizen_reopen() {
         (None, None, None),
         "handling starts over"
     );
+    assert_eq!(
+        row.version, 4,
+        "accept, resolve, rate, reopen: one version each"
+    );
+    app.assert_rollup_consistent().await;
 }
 
 #[tokio::test]

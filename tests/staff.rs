@@ -900,3 +900,75 @@ async fn only_the_city_centre_is_the_root() {
         .await;
     assert_eq!(q.body["items"].as_array().map(Vec::len), Some(1));
 }
+
+/// Two changes decided from the same read of a report: the second finds the
+/// report at a newer version and is refused, with nothing of it written (no
+/// event, no rollup delta). Deterministic: the writes run one after the
+/// other, so the check is exercised every time, not only when a race hits.
+#[tokio::test]
+async fn a_change_decided_from_a_stale_read_is_refused() {
+    use citizen_feedback::calendar::WorkCalendar;
+    use citizen_feedback::db::begin_write;
+    use citizen_feedback::domain::{EventKind, Status};
+    use citizen_feedback::error::AppError;
+    use citizen_feedback::reports::effects::{self, StaffInput};
+    use citizen_feedback::reports::lifecycle::Action;
+    use citizen_feedback::reports::store::{NewEvent, write_change};
+
+    let app = TestApp::spawn().await;
+    let s = staffed(&app).await;
+    let id = id_of(
+        &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
+            .await,
+    );
+    let before = app.report(id).await;
+    assert_eq!(before.version, 0);
+    let tz = app.state.config.city_tz;
+    let cal = WorkCalendar::standard(tz);
+    let now = app.clock.now();
+    let change = |action: Action, to: Status| {
+        let mut after = before.clone();
+        let input = StaffInput {
+            actor: s.ward_coord.user_id,
+            sla_hours: 40,
+            ..StaffInput::default()
+        };
+        effects::staff_action(&mut after, action, to, &input, &cal, now, tz);
+        let event = NewEvent::transition(
+            action.event_kind(),
+            Some(s.ward_coord.user_id),
+            before.status,
+            to,
+        );
+        (effects::as_update(&before, &after), event)
+    };
+
+    let (accept, accepted) = change(Action::Accept, Status::Assigned);
+    let txn = begin_write(&app.db).await.expect("begin");
+    let (written, _) = write_change(&txn, tz, &before, accept, vec![accepted], now)
+        .await
+        .expect("the first change applies");
+    txn.commit().await.expect("commit");
+    assert_eq!((written.status, written.version), (Status::Assigned, 1));
+
+    let (reject, rejected) = change(Action::Reject, Status::Rejected);
+    let txn = begin_write(&app.db).await.expect("begin");
+    let second = write_change(&txn, tz, &before, reject, vec![rejected], now).await;
+    assert!(
+        matches!(second, Err(AppError::Conflict(_))),
+        "the same `before` twice: {second:?}"
+    );
+    txn.rollback().await.expect("rollback");
+
+    let row = app.report(id).await;
+    assert_eq!((row.status, row.version), (Status::Assigned, 1));
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM report_events WHERE kind = '{}'",
+            EventKind::Rejected
+        ))
+        .await,
+        0
+    );
+    app.assert_rollup_consistent().await;
+}

@@ -114,7 +114,7 @@ pub async fn readable<C: ConnectionTrait>(
             !a.is_full()
         }
         None => {
-            if !viewer.is_some_and(|v| Some(v.id) == m.owner_id) {
+            if viewer.is_none_or(|v| Some(v.id) != m.owner_id) {
                 return Err(AppError::NotFound);
             }
             false

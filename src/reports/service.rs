@@ -7,13 +7,14 @@
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter,
+    EntityTrait, QueryFilter,
 };
 use uuid::Uuid;
 
 use super::code::new_code;
 use super::deadlines::ack_deadline;
-use super::lifecycle::{Status, after_rating, citizen_may_reopen};
+use super::effects;
+use super::lifecycle::Status;
 use super::store::{NewEvent, append_event, reread, write_change};
 use super::text::search_text;
 use crate::auth::rate_limit::Limiter;
@@ -345,13 +346,10 @@ pub async fn rate(
     let now = ctx.now;
     let txn = begin_write(ctx.db).await?;
     let r = reread(&txn, report.id, report.status).await?;
-    let next = after_rating(r.status, r.rating.is_some(), score)
+    let mut after = r.clone();
+    let next = effects::rate(&mut after, score, comment.clone(), now)
         .map_err(|_| AppError::Conflict(Msg::NotRatable))?;
-    let mut m = r.clone().into_active_model();
-    m.rating = Set(Some(score));
-    m.rating_comment = Set(comment.clone());
-    m.rated_at = Set(Some(now));
-    m.updated_at = Set(now);
+    let m = effects::as_update(&r, &after);
     let mut events = vec![
         NewEvent::new(EventKind::Rated, Some(user))
             .public_message(comment)
@@ -361,8 +359,6 @@ pub async fn rate(
             )])),
     ];
     if let Some(to) = next {
-        m.status = Set(to);
-        m.closed_at = Set(Some(now));
         events.push(NewEvent::transition(
             EventKind::Closed,
             Some(user),
@@ -385,19 +381,9 @@ pub async fn reopen_by_citizen(
     let now = ctx.now;
     let txn = begin_write(ctx.db).await?;
     let r = reread(&txn, report.id, report.status).await?;
-    if !citizen_may_reopen(r.status, r.rating, r.resolved_at, now) {
-        return Err(AppError::Conflict(Msg::NotReopenable));
-    }
-    let mut m = r.clone().into_active_model();
-    m.status = Set(Status::InProgress);
-    // Handling starts over: the next resolution is what counts (and is rated).
-    m.handled_at = Set(None);
-    m.handled_month = Set(None);
-    m.resolved_at = Set(None);
-    m.rating = Set(None);
-    m.rating_comment = Set(None);
-    m.rated_at = Set(None);
-    m.updated_at = Set(now);
+    let mut after = r.clone();
+    effects::citizen_reopen(&mut after, now).map_err(|_| AppError::Conflict(Msg::NotReopenable))?;
+    let m = effects::as_update(&r, &after);
     let event = NewEvent::transition(
         EventKind::Reopened,
         Some(user),

@@ -5,19 +5,18 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
 use uuid::Uuid;
 
-use super::deadlines::handling_deadline;
+use super::effects::{self, Recategorized, StaffInput};
 use super::lifecycle::{AUTO_CLOSE_DAYS, Action, Status, TransitionError, transition};
 use super::scope::StaffScope;
 use super::store::{NewEvent, append_event, write_change};
 use crate::context::Ctx;
 use crate::db::begin_write;
 use crate::domain::geo::public_point;
-use crate::domain::{Actor, EventKind, Month, Priority};
+use crate::domain::{Actor, EventKind, Priority};
 use crate::entities::{categories, report_events, report_followers, reports, users};
 use crate::error::{AppError, AppResult};
 use crate::messages::Msg;
@@ -76,6 +75,10 @@ async fn officer_in<C: ConnectionTrait>(
     Ok(user)
 }
 
+/// The handling time when a report's category is gone (it never is: categories
+/// are deactivated, not deleted).
+const DEFAULT_SLA_HOURS: i32 = 40;
+
 /// Applies one staff action. Out of scope is 404, a role that may not is
 /// 403, a status that does not allow it (or changed meanwhile) is 409.
 pub async fn apply(
@@ -102,11 +105,14 @@ pub async fn apply(
             TransitionError::InvalidFromStatus => AppError::Conflict(Msg::InvalidTransition),
         })?;
 
-    let mut m = r.clone().into_active_model();
+    // Check what the action names (in scope, existing, later) and gather what
+    // `effects` needs; the facts also go into the event's data.
+    let mut input = StaffInput {
+        actor: user.id,
+        priority: req.priority,
+        ..StaffInput::default()
+    };
     let mut data = serde_json::Map::new();
-    let public_message = req.public_message.clone();
-    let mut unit_id = r.unit_id;
-
     match action {
         Action::Accept | Action::Assign => {
             if let Some(u) = req.unit_id {
@@ -118,50 +124,19 @@ pub async fn apply(
                 {
                     return Err(AppError::field("unit_id", Msg::UnitOutOfScope));
                 }
-                unit_id = Some(u);
-                m.unit_id = Set(Some(u));
+                input.unit_id = Some(u);
                 data.insert("unit_id".into(), u.to_string().into());
             }
             if let Some(a) = req.assignee_id {
-                officer_in(&txn, a, unit_id).await?;
-                m.assignee_id = Set(Some(a));
+                officer_in(&txn, a, input.unit_id.or(r.unit_id)).await?;
+                input.assignee_id = Some(a);
                 data.insert("assignee_id".into(), a.to_string().into());
-            } else if unit_id != r.unit_id {
-                // A new unit picks its own officer.
-                m.assignee_id = Set(None);
             }
-            let priority = match req.priority {
-                Some(p) => {
-                    m.priority = Set(p);
-                    p
-                }
-                None => r.priority,
-            };
-            let urgent = priority == Priority::Urgent;
             if r.due_at.is_none() {
                 let cat = categories::Entity::find_by_id(r.category_id)
                     .one(&txn)
                     .await?;
-                let sla = cat.map(|c| c.sla_hours).unwrap_or(40);
-                m.due_at = Set(Some(handling_deadline(&calendar, now, sla, urgent)));
-            }
-        }
-        Action::Start => {
-            if r.assignee_id.is_none() {
-                m.assignee_id = Set(Some(user.id));
-            }
-        }
-        Action::Resolve => {
-            m.resolved_at = Set(Some(now));
-            if r.handled_at.is_none() {
-                m.handled_at = Set(Some(now));
-                m.handled_month = Set(Some(Month::of(now, ctx.tz).yyyymm()));
-            }
-        }
-        Action::Reject => {
-            if r.handled_at.is_none() {
-                m.handled_at = Set(Some(now));
-                m.handled_month = Set(Some(Month::of(now, ctx.tz).yyyymm()));
+                input.sla_hours = cat.map(|c| c.sla_hours).unwrap_or(DEFAULT_SLA_HOURS);
             }
         }
         Action::MarkDuplicate => {
@@ -173,7 +148,7 @@ pub async fn apply(
                     o.id != r.id && o.status != Status::Duplicate && scope.contains(o.unit_id)
                 })
                 .ok_or(AppError::field("duplicate_of", Msg::DuplicateOfInvalid))?;
-            m.duplicate_of = Set(Some(original.id));
+            input.duplicate_of = Some(original.id);
             data.insert("duplicate_of".into(), original.id.to_string().into());
             data.insert("duplicate_of_code".into(), original.code.clone().into());
             // Followers move to the original only if they may see it.
@@ -188,31 +163,18 @@ pub async fn apply(
                 .filter(|c| c.active)
                 .ok_or(AppError::field("category_id", Msg::UnknownCategory))?;
             let routed = route(&txn, &cat, r.area_code.as_deref()).await?;
-            let (plat, plng) = public_point(r.lat, r.lng, cat.sensitive);
-            m.category_id = Set(cat.id);
-            m.public_lat = Set(plat);
-            m.public_lng = Set(plng);
-            if routed != r.unit_id {
-                m.unit_id = Set(routed);
-                m.assignee_id = Set(None);
-            }
+            let (public_lat, public_lng) = public_point(r.lat, r.lng, cat.sensitive);
+            input.recategorized = Some(Recategorized {
+                category_id: cat.id,
+                unit_id: routed,
+                public_lat,
+                public_lng,
+            });
             data.insert("from_category_id".into(), r.category_id.to_string().into());
             data.insert("category_id".into(), cat.id.to_string().into());
             if let Some(u) = routed {
                 data.insert("unit_id".into(), u.to_string().into());
             }
-        }
-        Action::Reopen => {
-            m.handled_at = Set(None);
-            m.handled_month = Set(None);
-            m.resolved_at = Set(None);
-            m.closed_at = Set(None);
-            m.rating = Set(None);
-            m.rating_comment = Set(None);
-            m.rated_at = Set(None);
-        }
-        Action::Close => {
-            m.closed_at = Set(Some(now));
         }
         Action::Extend => {
             let due = req.due_at.map(crate::clock::truncate).unwrap_or(now);
@@ -223,21 +185,23 @@ pub async fn apply(
                 data.insert("from_due_at".into(), old.to_rfc3339().into());
             }
             data.insert("due_at".into(), due.to_rfc3339().into());
-            m.due_at = Set(Some(due));
+            input.due_at = Some(due);
         }
+        Action::Start | Action::Resolve | Action::Reject | Action::Reopen | Action::Close => {}
     }
     if let Some(reason) = req.reason.clone() {
         data.insert("reason".into(), reason.into());
     }
-    m.status = Set(to);
-    m.updated_at = Set(now);
+    let mut next = r.clone();
+    effects::staff_action(&mut next, action, to, &input, &calendar, now, ctx.tz);
 
     // The version check: only one of two concurrent actions can move the
     // report from the state both saw.
     let event = NewEvent::transition(action.event_kind(), Some(user.id), from, to)
-        .public_message(public_message)
+        .public_message(req.public_message)
         .internal_note(req.internal_note)
         .data(data);
+    let m = effects::as_update(&r, &next);
     let (report, events) = write_change(&txn, ctx.tz, &r, m, vec![event], now).await?;
     for e in &events {
         crate::notifications::fan_out(&txn, &report, e, now).await?;
@@ -336,6 +300,7 @@ pub async fn add_note(
 pub async fn auto_close(ctx: Ctx<'_>) -> AppResult<usize> {
     let now = ctx.now;
     let cutoff = now - Duration::days(AUTO_CLOSE_DAYS);
+    // `effects::auto_close_due` decides again for each, inside its transaction.
     let due: Vec<reports::Model> = reports::Entity::find()
         .filter(reports::Column::Status.eq(Status::Resolved))
         .filter(reports::Column::ResolvedAt.lte(cutoff))
@@ -349,13 +314,11 @@ pub async fn auto_close(ctx: Ctx<'_>) -> AppResult<usize> {
         let Some(r) = reports::Entity::find_by_id(candidate.id).one(&txn).await? else {
             continue;
         };
-        if r.status != Status::Resolved || r.resolved_at.is_none_or(|t| t > cutoff) {
+        let mut next = r.clone();
+        if effects::auto_close(&mut next, now).is_err() {
             continue;
         }
-        let mut m = r.clone().into_active_model();
-        m.status = Set(Status::Closed);
-        m.closed_at = Set(Some(now));
-        m.updated_at = Set(now);
+        let m = effects::as_update(&r, &next);
         let event = NewEvent::transition(EventKind::Closed, None, Status::Resolved, Status::Closed);
         let (report, events) = match write_change(&txn, ctx.tz, &r, m, vec![event], now).await {
             Ok(written) => written,

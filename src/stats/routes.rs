@@ -23,7 +23,7 @@ use crate::http::extract::ValidatedQuery;
 use crate::i18n;
 use crate::messages::Msg;
 use crate::state::AppState;
-use crate::validate::{Check, Validate};
+use crate::validate::{Check, Validate, nonblank};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -59,18 +59,11 @@ pub struct StatsQuery {
     pub group_by: Option<String>,
 }
 
-fn present(s: &Option<String>) -> Option<String> {
-    s.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-}
-
 impl Validate for StatsQuery {
     fn validate(&self) -> AppResult<()> {
         let mut c = Check::new();
-        let from = present(&self.from).map(|s| Month::parse(&s));
-        let to = present(&self.to).map(|s| Month::parse(&s));
+        let from = nonblank(&self.from).map(|s| Month::parse(&s));
+        let to = nonblank(&self.to).map(|s| Month::parse(&s));
         if from == Some(None) {
             c.add("from", Msg::InvalidMonth);
         }
@@ -82,12 +75,12 @@ impl Validate for StatsQuery {
         {
             c.add("from", Msg::InvalidMonthRange);
         }
-        if let Some(u) = present(&self.unit)
+        if let Some(u) = nonblank(&self.unit)
             && u.parse::<Uuid>().is_err()
         {
             c.add("unit", Msg::UnknownUnit);
         }
-        if let Some(g) = present(&self.group_by)
+        if let Some(g) = nonblank(&self.group_by)
             && GroupBy::parse(&g).is_none()
         {
             c.add("group_by", Msg::InvalidGroupBy);
@@ -101,12 +94,12 @@ impl StatsQuery {
     /// `validate`).
     fn request(&self) -> StatsRequest {
         StatsRequest {
-            from: present(&self.from).and_then(|s| Month::parse(&s)),
-            to: present(&self.to).and_then(|s| Month::parse(&s)),
-            unit: present(&self.unit).and_then(|s| s.parse::<Uuid>().ok()),
-            category: present(&self.category),
-            area: present(&self.area),
-            group: present(&self.group_by)
+            from: nonblank(&self.from).and_then(|s| Month::parse(&s)),
+            to: nonblank(&self.to).and_then(|s| Month::parse(&s)),
+            unit: nonblank(&self.unit).and_then(|s| s.parse::<Uuid>().ok()),
+            category: nonblank(&self.category),
+            area: nonblank(&self.area),
+            group: nonblank(&self.group_by)
                 .and_then(|g| GroupBy::parse(&g))
                 .unwrap_or_default(),
         }
@@ -171,12 +164,12 @@ pub struct RankingQuery {
 impl Validate for RankingQuery {
     fn validate(&self) -> AppResult<()> {
         let mut c = Check::new();
-        if let Some(m) = present(&self.month)
+        if let Some(m) = nonblank(&self.month)
             && Month::parse(&m).is_none()
         {
             c.add("month", Msg::InvalidMonth);
         }
-        if let Some(l) = present(&self.level)
+        if let Some(l) = nonblank(&self.level)
             && UnitKind::parse(&l).is_none()
         {
             c.add("level", Msg::InvalidKind);
@@ -194,8 +187,8 @@ async fn ranking(
     State(state): State<AppState>,
     ValidatedQuery(q): ValidatedQuery<RankingQuery>,
 ) -> AppResult<Json<RankingBody>> {
-    let month = present(&q.month).and_then(|m| Month::parse(&m));
-    let level = present(&q.level).and_then(|l| UnitKind::parse(&l));
+    let month = nonblank(&q.month).and_then(|m| Month::parse(&m));
+    let level = nonblank(&q.level).and_then(|l| UnitKind::parse(&l));
     Ok(Json(service::ranking(state.ctx(), month, level).await?))
 }
 
@@ -249,17 +242,17 @@ pub struct ExportQuery {
 impl Validate for ExportQuery {
     fn validate(&self) -> AppResult<()> {
         let mut c = Check::new();
-        match present(&self.month) {
+        match nonblank(&self.month) {
             None => c.add("month", Msg::Required),
             Some(m) if Month::parse(&m).is_none() => c.add("month", Msg::InvalidMonth),
             _ => {}
         }
-        if let Some(f) = present(&self.format)
+        if let Some(f) = nonblank(&self.format)
             && FileFormat::parse(&f).is_none()
         {
             c.add("format", Msg::InvalidFormat);
         }
-        if let Some(g) = present(&self.group_by)
+        if let Some(g) = nonblank(&self.group_by)
             && GroupBy::parse(&g).is_none()
         {
             c.add("group_by", Msg::InvalidGroupBy);
@@ -281,14 +274,14 @@ async fn export(
     Coordinator(user): Coordinator,
     ValidatedQuery(q): ValidatedQuery<ExportQuery>,
 ) -> AppResult<Response> {
-    let m = present(&q.month)
+    let m = nonblank(&q.month)
         .and_then(|s| Month::parse(&s))
         .ok_or(AppError::field("month", Msg::InvalidMonth))?;
-    let group = present(&q.group_by)
+    let group = nonblank(&q.group_by)
         .and_then(|g| GroupBy::parse(&g))
         .unwrap_or_default();
-    let live = present(&q.live).as_deref() == Some("true");
-    let format = present(&q.format)
+    let live = nonblank(&q.live).as_deref() == Some("true");
+    let format = nonblank(&q.format)
         .and_then(|f| FileFormat::parse(&f))
         .unwrap_or_default();
     let locale = i18n::current();

@@ -574,20 +574,23 @@ impl TestApp {
         }
     }
 
-    /// What the staff side will do: mark a report resolved now.
+    /// What the staff side does: an administrator accepts and resolves the
+    /// report through the API, so the lifecycle, the events and the rollup
+    /// are what they would be in use.
     pub async fn mark_resolved(&self, id: Uuid) {
-        use citizen_feedback::entities::reports;
-        use sea_orm::sea_query::Expr;
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-        let now = self.clock.now();
-        reports::Entity::update_many()
-            .col_expr(reports::Column::Status, Expr::value("resolved"))
-            .col_expr(reports::Column::ResolvedAt, Expr::value(now))
-            .col_expr(reports::Column::HandledAt, Expr::value(now))
-            .filter(reports::Column::Id.eq(id))
-            .exec(&self.db)
-            .await
-            .expect("resolve");
+        let admin = self.admin().await;
+        for body in [
+            json!({"action": "accept"}),
+            json!({"action": "resolve", "public_message": "Đã xử lý xong."}),
+        ] {
+            let r = self
+                .post(&format!("/api/v1/staff/reports/{id}/actions"))
+                .token(&admin.access)
+                .json(&body)
+                .send()
+                .await;
+            assert_eq!(r.status, 200, "{body}: {}", r.body);
+        }
     }
 
     pub async fn report(&self, id: Uuid) -> citizen_feedback::entities::reports::Model {
