@@ -219,7 +219,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let state = AppState::new(config, db, Clock::system(), storage);
             let started = std::time::Instant::now();
             let s = citizen_feedback::seed::seed(
-                &state,
+                state.ctx(),
+                &state.passwords,
                 &citizen_feedback::seed::SeedOptions {
                     reports,
                     months,

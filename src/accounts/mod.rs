@@ -1,11 +1,11 @@
 //! Accounts and sessions: register, log in, refresh, log out, own profile;
 //! staff accounts and API clients; the person's rights over their data.
 
-pub mod admin;
+pub mod admin_routes;
 pub mod admin_service;
 pub mod dto;
 pub mod identity;
-pub mod privacy;
+pub mod privacy_routes;
 pub mod privacy_service;
 pub mod routes;
 pub mod rules;

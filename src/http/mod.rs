@@ -36,8 +36,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .nest(
             "/api/v1",
             crate::accounts::routes::router()
-                .merge(crate::accounts::admin::router())
-                .merge(crate::accounts::privacy::router())
+                .merge(crate::accounts::admin_routes::router())
+                .merge(crate::accounts::privacy_routes::router())
                 .merge(crate::org::routes::router())
                 .merge(crate::reports::routes::router())
                 .merge(crate::reports::staff_routes::router())

@@ -24,11 +24,12 @@ use self::data::City;
 use self::history::{History, Original, People, Setting};
 use self::org::Org;
 use self::write::Follow;
+use crate::auth::password::PasswordHasher;
+use crate::context::Ctx;
 use crate::domain::geo::public_point;
 use crate::domain::{Priority, Status};
 use crate::entities::reports;
 use crate::reports::text::search_text;
-use crate::state::AppState;
 
 /// The password of every demo account (printed by the command).
 pub const DEMO_PASSWORD: &str = "Hà Nội demo 2025";
@@ -49,15 +50,19 @@ pub struct SeedSummary {
 }
 
 /// Builds (or tops up) the demo city and adds `opts.reports` reports.
-pub async fn seed(state: &AppState, opts: &SeedOptions) -> anyhow::Result<SeedSummary> {
+pub async fn seed(
+    ctx: Ctx<'_>,
+    passwords: &PasswordHasher,
+    opts: &SeedOptions,
+) -> anyhow::Result<SeedSummary> {
     let city = City::hanoi()?;
-    let db = &state.db;
-    let now = state.clock.now();
-    let tz = state.config.city_tz;
+    let db = ctx.db;
+    let now = ctx.now;
+    let tz = ctx.tz;
     let cal = crate::calendar::store::load(db, tz).await?;
     // One hash for every demo account: hashing a password per citizen would
     // dominate the run.
-    let hash = state.passwords.hash(DEMO_PASSWORD).await?;
+    let hash = passwords.hash(DEMO_PASSWORD).await?;
     let org = org::build(db, &city, &hash, now).await?;
 
     // One citizen for every 20 reports, at least 50.
