@@ -758,10 +758,9 @@ async fn rating_closes_or_lets_the_citizen_reopen() {
         (None, None, None),
         "handling starts over"
     );
-    assert_eq!(
-        row.version, 4,
-        "accept, resolve, rate, reopen: one version each"
-    );
+    // Accept, resolve and reopen are new versions; the poor rating that left
+    // the status alone is not (api.md, Conventions).
+    assert_eq!(row.version, 3);
     app.assert_rollup_consistent().await;
 }
 
@@ -906,4 +905,60 @@ async fn control_characters_and_formula_like_area_codes_are_refused() {
     res.assert_problem(422, "validation-error");
     assert_eq!(res.error_fields(), ["category"]);
     assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 0);
+}
+
+/// Followers hear that a report was reopened, but not the reporter's reason:
+/// citizen-written text reaches only the owner and staff.
+#[tokio::test]
+async fn followers_are_not_told_what_the_reporter_wrote() {
+    let app = TestApp::spawn().await;
+    let city = app.city().await;
+    let owner = app.register("0912345678").await;
+    let follower = app.register("0987654321").await;
+    let id = id_of(
+        &app.file(&owner.access, &TestApp::report_body(city.lights))
+            .await,
+    );
+    let r = app
+        .put(&format!("/api/v1/reports/{id}/follow"))
+        .token(&follower.access)
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    app.mark_resolved(id).await;
+    let rated = app
+        .post(&format!("/api/v1/reports/{id}/rating"))
+        .token(&owner.access)
+        .json(&json!({"score": 1}))
+        .send()
+        .await;
+    assert_eq!(rated.status, 200, "{}", rated.body);
+    let reopened = app
+        .post(&format!("/api/v1/reports/{id}/reopen"))
+        .token(&owner.access)
+        .json(&json!({"reason": "Nhà tôi số 12 vẫn tối"}))
+        .send()
+        .await;
+    assert_eq!(reopened.status, 200, "{}", reopened.body);
+
+    let inbox = app
+        .get("/api/v1/notifications")
+        .token(&follower.access)
+        .send()
+        .await;
+    let items = inbox.body["items"].as_array().cloned().unwrap_or_default();
+    let kinds: Vec<&str> = items.iter().filter_map(|n| n["kind"].as_str()).collect();
+    assert!(kinds.contains(&"reopened"), "{kinds:?}");
+    assert!(kinds.contains(&"resolved"), "{kinds:?}");
+    let resolved = items.iter().find(|n| n["kind"] == "resolved").cloned();
+    assert_eq!(
+        resolved.map(|n| n["message"].clone()),
+        Some(json!("Đã xử lý xong.")),
+        "what staff wrote is shown"
+    );
+    assert!(
+        !inbox.body.to_string().contains("Nhà tôi số 12"),
+        "{}",
+        inbox.body
+    );
 }

@@ -904,7 +904,9 @@ async fn only_the_city_centre_is_the_root() {
 /// Two changes decided from the same read of a report: the second finds the
 /// report at a newer version and is refused, with nothing of it written (no
 /// event, no rollup delta). Deterministic: the writes run one after the
-/// other, so the check is exercised every time, not only when a race hits.
+/// other. Both are `extend`s at the same frozen instant, so status and
+/// `updated_at` are the same before and after the first: only the version
+/// tells the second write that it is stale.
 #[tokio::test]
 async fn a_change_decided_from_a_stale_read_is_refused() {
     use citizen_feedback::calendar::WorkCalendar;
@@ -921,39 +923,57 @@ async fn a_change_decided_from_a_stale_read_is_refused() {
         &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
             .await,
     );
+    app.clock.advance(Duration::minutes(5));
+    let accepted = act(&app, &s.ward_coord.access, id, json!({"action": "accept"})).await;
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    // The clock stands still from here: every write below has the same
+    // `updated_at` as the accept.
     let before = app.report(id).await;
-    assert_eq!(before.version, 0);
+    assert_eq!((before.status, before.version), (Status::Assigned, 1));
     let tz = app.state.config.city_tz;
     let cal = WorkCalendar::standard(tz);
     let now = app.clock.now();
-    let change = |action: Action, to: Status| {
+    assert_eq!(before.updated_at, now);
+    let extend = |days: i64| {
         let mut after = before.clone();
         let input = StaffInput {
             actor: s.ward_coord.user_id,
-            sla_hours: 40,
+            due_at: before.due_at.map(|d| d + Duration::days(days)),
             ..StaffInput::default()
         };
-        effects::staff_action(&mut after, action, to, &input, &cal, now, tz);
+        effects::staff_action(
+            &mut after,
+            Action::Extend,
+            Status::Assigned,
+            &input,
+            &cal,
+            now,
+            tz,
+        );
         let event = NewEvent::transition(
-            action.event_kind(),
+            EventKind::Extended,
             Some(s.ward_coord.user_id),
-            before.status,
-            to,
+            Status::Assigned,
+            Status::Assigned,
         );
         (effects::as_update(&before, &after), event)
     };
 
-    let (accept, accepted) = change(Action::Accept, Status::Assigned);
+    let (first, event) = extend(1);
     let txn = begin_write(&app.db).await.expect("begin");
-    let (written, _) = write_change(&txn, tz, &before, accept, vec![accepted], now)
+    let (written, _) = write_change(&txn, tz, &before, first, vec![event], now)
         .await
         .expect("the first change applies");
     txn.commit().await.expect("commit");
-    assert_eq!((written.status, written.version), (Status::Assigned, 1));
+    assert_eq!(
+        (written.status, written.updated_at, written.version),
+        (before.status, before.updated_at, 2),
+        "only the version moved"
+    );
 
-    let (reject, rejected) = change(Action::Reject, Status::Rejected);
+    let (second, event) = extend(2);
     let txn = begin_write(&app.db).await.expect("begin");
-    let second = write_change(&txn, tz, &before, reject, vec![rejected], now).await;
+    let second = write_change(&txn, tz, &before, second, vec![event], now).await;
     assert!(
         matches!(second, Err(AppError::Conflict(_))),
         "the same `before` twice: {second:?}"
@@ -961,14 +981,52 @@ async fn a_change_decided_from_a_stale_read_is_refused() {
     txn.rollback().await.expect("rollback");
 
     let row = app.report(id).await;
-    assert_eq!((row.status, row.version), (Status::Assigned, 1));
+    assert_eq!(row.version, 2);
+    assert_eq!(row.due_at, before.due_at.map(|d| d + Duration::days(1)));
     assert_eq!(
-        app.count(&format!(
-            "SELECT COUNT(*) FROM report_events WHERE kind = '{}'",
-            EventKind::Rejected
-        ))
-        .await,
-        0
+        app.count("SELECT COUNT(*) FROM report_events WHERE kind = 'extended'")
+            .await,
+        1,
+        "no event for the refused change"
     );
     app.assert_rollup_consistent().await;
+}
+
+/// Who may touch the report is decided before the body is read: a staff
+/// member out of scope gets 404 for a bad body as for a good one (nothing
+/// about the report leaks through validation), and nothing changes.
+#[tokio::test]
+async fn out_of_scope_is_404_before_the_body_is_judged() {
+    let app = TestApp::spawn().await;
+    let s = staffed(&app).await;
+    let id = id_of(
+        &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
+            .await,
+    );
+    // Resolve without its public message: 422 for someone in scope...
+    let bad = json!({"action": "resolve"});
+    let r = act(&app, &s.ward_coord.access, id, bad.clone()).await;
+    r.assert_problem(422, "validation-error");
+    assert_eq!(r.error_fields(), ["public_message"]);
+    // ...404 for the officer of another ward, as for an unknown id.
+    act(&app, &s.other_officer.access, id, bad.clone())
+        .await
+        .assert_problem(404, "not-found");
+    act(&app, &s.other_officer.access, Uuid::now_v7(), bad)
+        .await
+        .assert_problem(404, "not-found");
+    let note = app
+        .post(&format!("/api/v1/staff/reports/{id}/notes"))
+        .token(&s.other_officer.access)
+        .json(&json!({}))
+        .send()
+        .await;
+    note.assert_problem(404, "not-found");
+    let row = app.report(id).await;
+    assert_eq!((row.status.as_str(), row.version), ("submitted", 0));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM report_events").await,
+        1,
+        "only `created`"
+    );
 }

@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -14,7 +13,6 @@ use uuid::Uuid;
 use super::dto::UserBody;
 use super::privacy_service;
 use crate::auth::extract::{Citizen, CurrentUser};
-use crate::entities::{media, refresh_tokens, report_followers, reports};
 use crate::error::{AppResult, ProblemBody};
 use crate::i18n;
 use crate::reports::scope::Access;
@@ -60,32 +58,21 @@ pub struct ExportBody {
 #[utoipa::path(get, path = "/me/export", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = ExportBody), (status = 401, body = ProblemBody, content_type = "application/problem+json")))]
 async fn export(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<ExportBody>> {
-    let db = &state.db;
-    let own = reports::Entity::find()
-        .filter(reports::Column::ReporterId.eq(user.id))
-        .order_by_desc(reports::Column::CreatedAt)
-        .all(db)
-        .await?;
+    let held = privacy_service::held_about(&state.db, user.id).await?;
     let reports = bodies(
-        db,
-        own.into_iter().map(|r| (r, Access::Owner)).collect(),
+        &state.db,
+        held.reports
+            .into_iter()
+            .map(|r| (r, Access::Owner))
+            .collect(),
         true,
         i18n::current(),
         state.clock.now(),
     )
     .await?;
-    let following = report_followers::Entity::find()
-        .filter(report_followers::Column::UserId.eq(user.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|f| f.report_id)
-        .collect();
-    let media = media::Entity::find()
-        .filter(media::Column::OwnerId.eq(user.id))
-        .order_by_asc(media::Column::CreatedAt)
-        .all(db)
-        .await?
+    let following = held.following;
+    let media = held
+        .media
         .into_iter()
         .map(|m| ExportMedia {
             url: format!("/api/v1/media/{}", m.id),
@@ -95,11 +82,8 @@ async fn export(State(state): State<AppState>, user: CurrentUser) -> AppResult<J
             created_at: m.created_at,
         })
         .collect();
-    let sessions = refresh_tokens::Entity::find()
-        .filter(refresh_tokens::Column::UserId.eq(user.id))
-        .order_by_asc(refresh_tokens::Column::CreatedAt)
-        .all(db)
-        .await?
+    let sessions = held
+        .sessions
         .into_iter()
         .map(|t| ExportSession {
             created_at: t.created_at,

@@ -1,8 +1,8 @@
 //! Deleting an account: the person's data goes, the city's figures stay.
 
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -33,29 +33,7 @@ pub async fn delete_account(ctx: Ctx<'_>, storage: &Storage, user: users::Model)
         .filter(refresh_tokens::Column::UserId.eq(user_id))
         .exec(&txn)
         .await?;
-    reports::Entity::update_many()
-        .col_expr(reports::Column::IsAnonymous, Expr::value(true))
-        .filter(reports::Column::ReporterId.eq(user_id))
-        .exec(&txn)
-        .await?;
-    let follows = report_followers::Entity::find()
-        .filter(report_followers::Column::UserId.eq(user_id))
-        .all(&txn)
-        .await?;
-    for f in &follows {
-        reports::Entity::update_many()
-            .col_expr(
-                reports::Column::FollowerCount,
-                Expr::col(reports::Column::FollowerCount).sub(1),
-            )
-            .filter(reports::Column::Id.eq(f.report_id))
-            .exec(&txn)
-            .await?;
-    }
-    report_followers::Entity::delete_many()
-        .filter(report_followers::Column::UserId.eq(user_id))
-        .exec(&txn)
-        .await?;
+    crate::reports::service::forget_person(&txn, user_id).await?;
     let owned = media::Entity::find()
         .filter(media::Column::OwnerId.eq(user_id))
         .all(&txn)
@@ -92,4 +70,43 @@ pub async fn delete_account(ctx: Ctx<'_>, storage: &Storage, user: users::Model)
         }
     }
     Ok(())
+}
+
+/// Everything held about a person, for `GET /me/export`.
+pub struct Held {
+    /// Their reports, newest first.
+    pub reports: Vec<reports::Model>,
+    /// The reports they follow.
+    pub following: Vec<Uuid>,
+    /// What they uploaded, oldest first.
+    pub media: Vec<media::Model>,
+    /// Their sessions (refresh tokens; the tokens themselves are not kept).
+    pub sessions: Vec<refresh_tokens::Model>,
+}
+
+pub async fn held_about<C: ConnectionTrait>(db: &C, user: Uuid) -> AppResult<Held> {
+    Ok(Held {
+        reports: reports::Entity::find()
+            .filter(reports::Column::ReporterId.eq(user))
+            .order_by_desc(reports::Column::CreatedAt)
+            .all(db)
+            .await?,
+        following: report_followers::Entity::find()
+            .filter(report_followers::Column::UserId.eq(user))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|f| f.report_id)
+            .collect(),
+        media: media::Entity::find()
+            .filter(media::Column::OwnerId.eq(user))
+            .order_by_asc(media::Column::CreatedAt)
+            .all(db)
+            .await?,
+        sessions: refresh_tokens::Entity::find()
+            .filter(refresh_tokens::Column::UserId.eq(user))
+            .order_by_asc(refresh_tokens::Column::CreatedAt)
+            .all(db)
+            .await?,
+    })
 }

@@ -1,6 +1,7 @@
 //! Who hears of what, and what they read: pure rules, tested alone.
 
 use crate::domain::{EventKind, Locale};
+use crate::entities::{report_events, reports};
 
 /// Who besides the reporter hears of an event of this kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,6 +12,18 @@ pub enum Audience {
     Reporter,
     /// The reporter and everyone following the report.
     ReporterAndFollowers,
+}
+
+/// The message a notification may carry: what staff wrote with the event.
+/// What the reporter wrote (a reopen reason, a rating comment) is between them
+/// and the city, never shown to followers (api.md, Conventions).
+pub fn shown_message(report: &reports::Model, event: &report_events::Model) -> Option<String> {
+    let by_reporter = event.actor_id.is_some() && event.actor_id == report.reporter_id;
+    if by_reporter {
+        None
+    } else {
+        event.public_message.clone()
+    }
 }
 
 /// The reporter hears of everything public that staff or the system did;

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::rules::{Audience, audience};
+use super::rules::{Audience, audience, shown_message};
 use crate::context::Ctx;
 use crate::domain::DeliveryStatus;
 use crate::entities::{notifications, outbox, report_events, report_followers, reports};
@@ -57,7 +57,7 @@ pub async fn fan_out<C: ConnectionTrait>(
             kind: Set(event.kind),
             report_code: Set(report.code.clone()),
             to_status: Set(event.to_status),
-            message: Set(event.public_message.clone()),
+            message: Set(shown_message(report, event)),
             created_at: Set(now),
             read_at: Set(None),
         })

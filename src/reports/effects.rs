@@ -58,6 +58,7 @@ pub struct Recategorized {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotAllowed;
 
+/// A change staff act on: a new version (api.md, Conventions).
 fn changed(r: &mut reports::Model, now: DateTime<Utc>) {
     r.updated_at = now;
     r.version += 1;
@@ -161,8 +162,13 @@ pub fn rate(
     if let Some(Status::Closed) = next {
         r.status = Status::Closed;
         r.closed_at = Some(now);
+        changed(r, now);
+    } else {
+        // A rating that leaves the status alone is not a change staff act
+        // on: no new version (the write is still guarded, see
+        // `store::update_if_unchanged`).
+        r.updated_at = now;
     }
-    changed(r, now);
     Ok(next)
 }
 
@@ -338,7 +344,7 @@ mod tests {
         citizen_reopen(&mut r, done + Duration::days(1)).expect("reopenable");
         assert_eq!(r.status, Status::InProgress);
         assert_eq!((r.handled_at, r.resolved_at, r.rating), (None, None, None));
-        assert_eq!(r.version, 5, "one version per change");
+        assert_eq!(r.version, 4, "one version per change staff act on");
         assert!(auto_close(&mut r, done + Duration::days(30)).is_err());
 
         let m = as_update(&before, &r);

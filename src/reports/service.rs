@@ -316,14 +316,7 @@ pub async fn set_follow(
         _ => 0,
     };
     if delta != 0 {
-        reports::Entity::update_many()
-            .col_expr(
-                reports::Column::FollowerCount,
-                Expr::col(reports::Column::FollowerCount).add(delta),
-            )
-            .filter(reports::Column::Id.eq(report.id))
-            .exec(&txn)
-            .await?;
+        move_follower_count(&txn, report.id, delta).await?;
     }
     let count = reports::Entity::find_by_id(report.id)
         .one(&txn)
@@ -397,4 +390,44 @@ pub async fn reopen_by_citizen(
     }
     txn.commit().await?;
     Ok(updated)
+}
+
+/// `delta` more (or fewer) followers. Not the report's state: no new version.
+async fn move_follower_count<C: ConnectionTrait>(
+    db: &C,
+    report: Uuid,
+    delta: i32,
+) -> AppResult<()> {
+    reports::Entity::update_many()
+        .col_expr(
+            reports::Column::FollowerCount,
+            Expr::col(reports::Column::FollowerCount).add(delta),
+        )
+        .filter(reports::Column::Id.eq(report))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// What a deleted account leaves on reports (inside the deletion's
+/// transaction): its own reports stay, anonymized, so the statistics do not
+/// move; its follows go, and the reports it followed count one fewer.
+pub async fn forget_person<C: ConnectionTrait>(db: &C, user: Uuid) -> AppResult<()> {
+    reports::Entity::update_many()
+        .col_expr(reports::Column::IsAnonymous, Expr::value(true))
+        .filter(reports::Column::ReporterId.eq(user))
+        .exec(db)
+        .await?;
+    let follows = report_followers::Entity::find()
+        .filter(report_followers::Column::UserId.eq(user))
+        .all(db)
+        .await?;
+    for f in &follows {
+        move_follower_count(db, f.report_id, -1).await?;
+    }
+    report_followers::Entity::delete_many()
+        .filter(report_followers::Column::UserId.eq(user))
+        .exec(db)
+        .await?;
+    Ok(())
 }

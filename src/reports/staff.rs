@@ -21,9 +21,11 @@ use crate::entities::{categories, report_events, report_followers, reports, user
 use crate::error::{AppError, AppResult};
 use crate::messages::Msg;
 use crate::org::routing::route;
+use crate::validate::nonblank;
 
-/// A staff action with its arguments, already checked for shape (the
-/// handler's `ActionRequest` becomes one of these).
+/// A staff action with its arguments, checked for shape (the handler's
+/// `ActionRequest` becomes one of these); text is trimmed here again, so
+/// callers without a handler (Open311, jobs) store the same.
 #[derive(Debug, Clone)]
 pub struct ActionInput {
     pub action: Action,
@@ -36,23 +38,6 @@ pub struct ActionInput {
     pub duplicate_of: Option<Uuid>,
     pub due_at: Option<DateTime<Utc>>,
     pub reason: Option<String>,
-}
-
-impl ActionInput {
-    pub fn new(action: Action) -> Self {
-        ActionInput {
-            action,
-            unit_id: None,
-            assignee_id: None,
-            category_id: None,
-            priority: None,
-            public_message: None,
-            internal_note: None,
-            duplicate_of: None,
-            due_at: None,
-            reason: None,
-        }
-    }
 }
 
 /// Staff whose unit is `unit` or below it.
@@ -189,7 +174,7 @@ pub async fn apply(
         }
         Action::Start | Action::Resolve | Action::Reject | Action::Reopen | Action::Close => {}
     }
-    if let Some(reason) = req.reason.clone() {
+    if let Some(reason) = nonblank(&req.reason) {
         data.insert("reason".into(), reason.into());
     }
     let mut next = r.clone();
@@ -198,8 +183,8 @@ pub async fn apply(
     // The version check: only one of two concurrent actions can move the
     // report from the state both saw.
     let event = NewEvent::transition(action.event_kind(), Some(user.id), from, to)
-        .public_message(req.public_message)
-        .internal_note(req.internal_note)
+        .public_message(nonblank(&req.public_message))
+        .internal_note(nonblank(&req.internal_note))
         .data(data);
     let m = effects::as_update(&r, &next);
     let (report, events) = write_change(&txn, ctx.tz, &r, m, vec![event], now).await?;

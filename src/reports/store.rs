@@ -67,14 +67,11 @@ impl NewEvent {
     }
 }
 
-/// Appends one event to a report's timeline (which is never updated).
-pub async fn append_event<C: ConnectionTrait>(
-    db: &C,
-    report_id: Uuid,
-    e: NewEvent,
-    at: DateTime<Utc>,
-) -> AppResult<report_events::Model> {
-    Ok(report_events::ActiveModel {
+/// The row of one event of a report's timeline (which is never updated):
+/// what `append_event` inserts, and what bulk writers (the seed) insert many
+/// of at once.
+pub fn event_row(report_id: Uuid, e: NewEvent, at: DateTime<Utc>) -> report_events::ActiveModel {
+    report_events::ActiveModel {
         id: Set(Uuid::now_v7()),
         report_id: Set(report_id),
         actor_id: Set(e.actor),
@@ -86,25 +83,39 @@ pub async fn append_event<C: ConnectionTrait>(
         data: Set(e.data),
         created_at: Set(at),
     }
-    .insert(db)
-    .await?)
 }
 
-/// Writes `m` only if the report is still at the `version` `before` was read
-/// at, and moves it to the next version; a change committed in between makes
-/// this a 409, so two transactions never both apply their rollup delta from
-/// the same "before". (A timestamp would not do: two changes in the same
-/// microsecond share one.)
+/// Appends one event to a report's timeline.
+pub async fn append_event<C: ConnectionTrait>(
+    db: &C,
+    report_id: Uuid,
+    e: NewEvent,
+    at: DateTime<Utc>,
+) -> AppResult<report_events::Model> {
+    Ok(event_row(report_id, e, at).insert(db).await?)
+}
+
+/// Writes `m` (made by `effects::as_update`, which carries the new version)
+/// only if the report is still as `before` was read: the same `version`, and
+/// the same rating (a rating that leaves the status alone is no new version,
+/// but it moves the statistics). A change committed in between makes this a
+/// 409, so two transactions never both apply their rollup delta from the same
+/// "before". (A timestamp would not do: two changes in the same microsecond
+/// share one.)
 pub async fn update_if_unchanged<C: ConnectionTrait>(
     db: &C,
     before: &reports::Model,
-    mut m: reports::ActiveModel,
+    m: reports::ActiveModel,
 ) -> AppResult<reports::Model> {
-    m.version = Set(before.version + 1);
+    let same_rating = match before.rating {
+        Some(r) => reports::Column::Rating.eq(r),
+        None => reports::Column::Rating.is_null(),
+    };
     let res = reports::Entity::update_many()
         .set(m)
         .filter(reports::Column::Id.eq(before.id))
         .filter(reports::Column::Version.eq(before.version))
+        .filter(same_rating)
         .exec(db)
         .await?;
     if res.rows_affected != 1 {

@@ -16,6 +16,7 @@ use super::data::City;
 use super::history::History;
 use crate::domain::{Locale, Role};
 use crate::entities::{report_events, report_followers, reports, users};
+use crate::reports::store::event_row;
 use crate::stats::rollup;
 
 /// Reports per batch: SQLite allows fewer bound values per statement.
@@ -97,17 +98,9 @@ pub async fn batch(
     for h in histories {
         contribution.merge(&rollup::contributions(&h.report, tz));
         let report_id = h.report.id;
-        events.extend(h.events.into_iter().map(|e| report_events::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            report_id: Set(report_id),
-            actor_id: Set(e.actor),
-            kind: Set(e.kind),
-            from_status: Set(e.from),
-            to_status: Set(e.to),
-            public_message: Set(e.message),
-            internal_note: Set(None),
-            data: Set(e.data),
-            created_at: Set(e.at),
+        events.extend(h.events.into_iter().map(|e| {
+            let at = e.at;
+            event_row(report_id, e.into(), at)
         }));
         // Every column is written, not only the ones that changed.
         rows.push(h.report.into_active_model().reset_all());
