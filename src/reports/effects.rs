@@ -350,7 +350,7 @@ mod tests {
         let m = as_update(&before, &r);
         assert_eq!(m.status, ActiveValue::Set(Status::InProgress));
         assert_eq!(m.handled_at, ActiveValue::Set(None));
-        assert_eq!(m.version, ActiveValue::Set(5));
+        assert_eq!(m.version, ActiveValue::Set(4));
         assert!(matches!(m.due_at, ActiveValue::Unchanged(_)));
         assert!(matches!(m.title, ActiveValue::Unchanged(_)));
     }
