@@ -57,6 +57,8 @@ pub struct Config {
     pub log: LogConfig,
     pub reports: ReportsConfig,
     pub media: MediaConfig,
+    pub delivery: DeliveryConfig,
+    pub push: PushConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -66,6 +68,27 @@ pub struct ReportsConfig {
     /// `[minLng, minLat, maxLng, maxLat]`, or empty.
     pub service_area: Vec<f64>,
     pub auto_close_interval_secs: u64,
+}
+
+/// The outbox worker: retries, claims, webhook requests.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DeliveryConfig {
+    pub worker_enabled: bool,
+    /// Delays between attempts, in seconds: n delays, n + 1 attempts.
+    pub retry_backoff_secs: Vec<f64>,
+    pub poll_interval_ms: u64,
+    pub batch_size: u64,
+    pub lease_secs: u64,
+    pub webhook_timeout_secs: u64,
+    pub allow_private_targets: bool,
+}
+
+/// Mobile push over FCM HTTP v1.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PushConfig {
+    /// Path of the service-account JSON; empty: push is off.
+    pub fcm_credentials: String,
+    pub fcm_base_url: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -252,6 +275,23 @@ impl Config {
             || self.media.max_pixels == 0
         {
             return err("media: size limits must be positive");
+        }
+        if self
+            .delivery
+            .retry_backoff_secs
+            .iter()
+            .any(|d| !d.is_finite() || *d < 0.0)
+        {
+            return err("delivery.retry_backoff_secs: delays must be non-negative numbers");
+        }
+        if self.delivery.batch_size == 0
+            || self.delivery.lease_secs == 0
+            || self.delivery.poll_interval_ms == 0
+            || self.delivery.webhook_timeout_secs == 0
+        {
+            return err(
+                "delivery: batch_size, lease_secs, poll_interval_ms and webhook_timeout_secs must be positive",
+            );
         }
         if self.http.request_timeout_secs == 0 {
             return err("http.request_timeout_secs: must be at least 1");

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod context;
 pub mod db;
+pub mod delivery;
 pub mod domain;
 pub mod entities;
 pub mod error;

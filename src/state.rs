@@ -24,6 +24,8 @@ pub struct AppState {
     pub clock: Clock,
     pub metrics: PrometheusHandle,
     pub storage: Storage,
+    /// Mobile push (off without credentials).
+    pub push: crate::delivery::push::Push,
     /// Report filing, per citizen.
     pub filing_limit: Arc<Limiter<Uuid>>,
 }
@@ -42,6 +44,7 @@ impl AppState {
                 std::time::Duration::from_secs(3600),
             )),
             storage,
+            push: crate::delivery::push::Push::off(),
             jwt: Arc::new(JwtKeys::new(&config.jwt_secret, &config.auth)),
             passwords: PasswordHasher::new(config.auth.max_concurrent_hashes),
             auth_limits: AuthLimits::new(&config.auth),

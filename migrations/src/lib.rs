@@ -13,6 +13,7 @@ mod m20261123_000006_reports;
 mod m20261123_000007_triage;
 mod m20261123_000008_stats;
 mod m20261124_000009_versions;
+mod m20261124_000010_delivery;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_triage::Migration),
             Box::new(m20261123_000008_stats::Migration),
             Box::new(m20261124_000009_versions::Migration),
+            Box::new(m20261124_000010_delivery::Migration),
         ]
     }
 }

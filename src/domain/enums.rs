@@ -148,6 +148,15 @@ closed_set! {
 }
 
 closed_set! {
+    /// The kind of device a push token belongs to.
+    pub enum Platform {
+        Android = "android",
+        Ios = "ios",
+        Web = "web",
+    }
+}
+
+closed_set! {
     /// Where an outbox row stands in its delivery.
     #[derive(Default)]
     pub enum DeliveryStatus {

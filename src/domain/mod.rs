@@ -7,7 +7,9 @@ mod enums;
 pub mod geo;
 mod month;
 
-pub use enums::{DeliveryStatus, EventKind, GroupBy, Locale, Priority, Role, Status, UnitKind};
+pub use enums::{
+    DeliveryStatus, EventKind, GroupBy, Locale, Platform, Priority, Role, Status, UnitKind,
+};
 pub use month::Month;
 
 use uuid::Uuid;

@@ -4,6 +4,7 @@
 pub mod api_clients;
 pub mod calendar;
 pub mod categories;
+pub mod devices;
 pub mod media;
 pub mod notifications;
 pub mod outbox;
@@ -18,3 +19,5 @@ pub mod routing_rules;
 pub mod stats_snapshots;
 pub mod units;
 pub mod users;
+pub mod webhook_deliveries;
+pub mod webhooks;

@@ -16,6 +16,8 @@ pub struct Model {
     pub delivered_at: Option<DateTimeUtc>,
     pub last_error: Option<String>,
     pub status: DeliveryStatus,
+    /// A worker's claim: no other worker takes the row before this passes.
+    pub locked_until: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -80,6 +80,7 @@ pub async fn fan_out<C: ConnectionTrait>(
         delivered_at: Set(None),
         last_error: Set(None),
         status: Set(DeliveryStatus::Pending),
+        locked_until: Set(None),
     })
     .exec(db)
     .await?;
