@@ -15,6 +15,7 @@ const CAPABILITIES: &[&str] = &[
     "accounts",
     "auth",
     "calendar",
+    "housekeeping",
     "media",
     "notifications",
     "org",
