@@ -59,6 +59,7 @@ pub struct Config {
     pub media: MediaConfig,
     pub delivery: DeliveryConfig,
     pub push: PushConfig,
+    pub housekeeping: HousekeepingConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -81,6 +82,25 @@ pub struct DeliveryConfig {
     pub lease_secs: u64,
     pub webhook_timeout_secs: u64,
     pub allow_private_targets: bool,
+}
+
+/// What is deleted as it ages, and how often.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HousekeepingConfig {
+    pub interval_secs: u64,
+    pub unattached_media_hours: i64,
+    pub delivered_days: i64,
+    pub read_notifications_days: i64,
+}
+
+impl HousekeepingConfig {
+    pub fn retention(&self) -> crate::housekeeping::Retention {
+        crate::housekeeping::Retention {
+            unattached_media_hours: self.unattached_media_hours,
+            delivered_days: self.delivered_days,
+            read_notifications_days: self.read_notifications_days,
+        }
+    }
 }
 
 /// Mobile push over FCM HTTP v1.
@@ -292,6 +312,12 @@ impl Config {
             return err(
                 "delivery: batch_size, lease_secs, poll_interval_ms and webhook_timeout_secs must be positive",
             );
+        }
+        if self.housekeeping.unattached_media_hours < 1
+            || self.housekeeping.delivered_days < 1
+            || self.housekeeping.read_notifications_days < 1
+        {
+            return err("housekeeping: retention periods must be at least 1");
         }
         if self.http.request_timeout_secs == 0 {
             return err("http.request_timeout_secs: must be at least 1");

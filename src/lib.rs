@@ -13,6 +13,7 @@ pub mod delivery;
 pub mod domain;
 pub mod entities;
 pub mod error;
+pub mod housekeeping;
 pub mod http;
 pub mod i18n;
 pub mod media;
@@ -87,6 +88,7 @@ pub async fn serve_until(
             }
         })
     };
+    let sweeper = tokio::spawn(housekeeping_loop(state.clone()));
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let app = build_app(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -107,5 +109,25 @@ pub async fn serve_until(
     };
     pruner.abort();
     closer.abort();
+    sweeper.abort();
     result
+}
+
+/// Deletes what is past its retention, every `housekeeping.interval_secs`
+/// (0: never; the `housekeeping` command runs a sweep by hand).
+async fn housekeeping_loop(state: AppState) {
+    let every = state.config.housekeeping.interval_secs;
+    if every == 0 {
+        return;
+    }
+    let keep = state.config.housekeeping.retention();
+    let mut tick = tokio::time::interval(Duration::from_secs(every));
+    loop {
+        tick.tick().await;
+        match housekeeping::sweep(state.ctx(), &state.storage, &keep).await {
+            Ok(s) if s.total() == 0 => {}
+            Ok(s) => tracing::info!(swept = ?s, "housekeeping"),
+            Err(e) => tracing::warn!(error = %e, "housekeeping failed; will retry"),
+        }
+    }
 }

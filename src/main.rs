@@ -50,6 +50,9 @@ enum Command {
     /// Monthly statistics.
     #[command(subcommand)]
     Stats(StatsCommand),
+    /// Delete what is past its retention now (expired sessions, unattached
+    /// uploads, delivered outbox rows, old read notifications), print the counts.
+    Housekeeping,
     /// Create an administrator account.
     CreateAdmin {
         #[arg(long, required_unless_present = "phone")]
@@ -252,6 +255,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Openapi => {
             println!("{}", http::openapi().to_pretty_json()?);
+        }
+        Command::Housekeeping => {
+            let storage = Storage::from_config(&config.media_dir)?;
+            let keep = config.housekeeping.retention();
+            let state = AppState::new(config, db, Clock::system(), storage);
+            let swept =
+                citizen_feedback::housekeeping::sweep(state.ctx(), &state.storage, &keep).await?;
+            println!("{}", serde_json::to_string(&swept)?);
         }
         Command::Stats(cmd) => {
             use citizen_feedback::domain::{GroupBy, Month};
