@@ -316,3 +316,30 @@ async fn seed_demo_builds_a_consistent_city() {
     assert_eq!(app.count("SELECT COUNT(*) FROM units").await, 19);
     app.assert_rollup_consistent().await;
 }
+
+/// `housekeeping` runs one sweep and prints what it deleted: here, the
+/// refresh tokens of a session long expired (the real clock has passed them).
+#[tokio::test]
+async fn housekeeping_sweeps_once_and_prints_the_counts() {
+    let app = TestApp::spawn().await;
+    app.register("0912345678").await;
+    // The session's token expired long ago.
+    app.exec("UPDATE refresh_tokens SET expires_at = created_at")
+        .await;
+    let media_dir = tempfile::tempdir().expect("temp dir");
+    let out = bin()
+        .arg("housekeeping")
+        .env("DATABASE_URL", &app.database_url)
+        .env("MEDIA_DIR", media_dir.path())
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let swept: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(swept["expired_sessions"], 1, "{swept}");
+    assert_eq!(swept["unattached_media"], 0, "{swept}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM refresh_tokens").await, 0);
+}
