@@ -173,9 +173,10 @@ async fn from_filing_to_rating() {
         .await
         .assert_problem(404, "not-found");
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM outbox").await,
-        3,
-        "one outbox row per public event"
+        app.count("SELECT COUNT(*) FROM outbox WHERE topic = 'report.event'")
+            .await,
+        4,
+        "one outbox row per event that notifies: created (the coordinator), accepted, started, resolved"
     );
 
     let r = app
@@ -1028,5 +1029,98 @@ async fn out_of_scope_is_404_before_the_body_is_judged() {
         app.count("SELECT COUNT(*) FROM report_events").await,
         1,
         "only `created`"
+    );
+}
+
+/// Staff hear of work coming to them: the coordinators of the unit a new
+/// report is routed to, and of a unit a report is moved to; an officer of an
+/// assignment to them. Nobody else on the staff side hears of it, and the
+/// citizen hears only of what is done for them.
+#[tokio::test]
+async fn staff_hear_of_work_routed_and_assigned_to_them() {
+    let app = TestApp::spawn().await;
+    let s = staffed(&app).await;
+    let other_coord = app
+        .user_with_role(
+            Role::Coordinator,
+            "coord.bd@hanoi.gov.vn",
+            Some(s.other_ward),
+        )
+        .await;
+    let inbox = |token: String| {
+        let app = &app;
+        async move {
+            let r = app
+                .get("/api/v1/notifications")
+                .token(&token)
+                .lang("en")
+                .send()
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            r.body["items"].as_array().cloned().unwrap_or_default()
+        }
+    };
+    let kinds = |items: &[Value]| -> Vec<String> {
+        items
+            .iter()
+            .filter_map(|n| n["kind"].as_str().map(str::to_owned))
+            .collect()
+    };
+
+    // Filed in Hoàn Kiếm: routed to the ward, whose coordinator hears of it.
+    let id = id_of(
+        &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
+            .await,
+    );
+    let ward = inbox(s.ward_coord.access.clone()).await;
+    assert_eq!(kinds(&ward), ["created"]);
+    assert_eq!(ward[0]["report_id"], json!(id));
+    assert!(
+        ward[0]["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("was filed")),
+        "{}",
+        ward[0]
+    );
+    for other in [&s.root_coord, &other_coord, &s.officer] {
+        assert!(inbox(other.access.clone()).await.is_empty());
+    }
+    assert!(inbox(s.citizen.access.clone()).await.is_empty());
+
+    // The coordinator assigns it to the officer: the officer hears of it, the
+    // coordinator (who acted) does not hear of their own action.
+    let r = act(
+        &app,
+        &s.ward_coord.access,
+        id,
+        json!({"action": "accept", "assignee_id": s.officer_id}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(kinds(&inbox(s.officer.access.clone()).await), ["accepted"]);
+    assert_eq!(
+        kinds(&inbox(s.ward_coord.access.clone()).await),
+        ["created"]
+    );
+
+    // The root coordinator moves it to the other ward: that ward's
+    // coordinator hears of it; the officer of the first ward does not again.
+    let r = act(
+        &app,
+        &s.root_coord.access,
+        id,
+        json!({"action": "assign", "unit_id": s.other_ward}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        kinds(&inbox(other_coord.access.clone()).await),
+        ["assigned"]
+    );
+    assert_eq!(kinds(&inbox(s.officer.access.clone()).await), ["accepted"]);
+    // The citizen heard of the acceptance and the move, nothing else.
+    assert_eq!(
+        kinds(&inbox(s.citizen.access.clone()).await),
+        ["assigned", "accepted"]
     );
 }

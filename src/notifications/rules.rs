@@ -36,9 +36,40 @@ pub fn audience(kind: EventKind) -> Audience {
     }
 }
 
+/// Which staff hear of an event: work coming to them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StaffAudience {
+    /// The coordinators of the unit the report is at now: a new report
+    /// routed to their unit, or one moved to it.
+    pub unit_coordinators: bool,
+    /// The officer the report was just assigned to.
+    pub assignee: bool,
+}
+
+/// A new report reaches the coordinators of the unit it was routed to (the
+/// root's, while unrouted); an acceptance, assignment or recategorization
+/// that moves it to a unit (`data.unit_id`) reaches that unit's
+/// coordinators; one that names an officer (`data.assignee_id`) reaches the
+/// officer.
+pub fn staff_audience(kind: EventKind, data: Option<&serde_json::Value>) -> StaffAudience {
+    let names = |key: &str| data.is_some_and(|d| d.get(key).is_some_and(|v| !v.is_null()));
+    match kind {
+        EventKind::Created => StaffAudience {
+            unit_coordinators: true,
+            assignee: false,
+        },
+        EventKind::Accepted | EventKind::Assigned | EventKind::Recategorized => StaffAudience {
+            unit_coordinators: names("unit_id"),
+            assignee: kind != EventKind::Recategorized && names("assignee_id"),
+        },
+        _ => StaffAudience::default(),
+    }
+}
+
 /// The line an inbox (or a phone) shows for an event on report `code`.
 pub fn title(kind: EventKind, code: &str, l: Locale) -> String {
     let (vi, en) = match kind {
+        EventKind::Created => ("mới được gửi đến", "was filed"),
         EventKind::Accepted | EventKind::Assigned => (
             "đã được tiếp nhận và chuyển xử lý",
             "was accepted and assigned",
@@ -83,6 +114,38 @@ mod tests {
             Audience::ReporterAndFollowers
         );
         assert_eq!(audience(EventKind::Comment), Audience::Reporter);
+        for &k in EventKind::ALL {
+            let none = staff_audience(k, None);
+            assert!(!none.assignee, "{k:?}");
+            assert_eq!(none.unit_coordinators, k == EventKind::Created, "{k:?}");
+        }
+        let routed = serde_json::json!({"unit_id": "u", "assignee_id": "a"});
+        assert_eq!(
+            staff_audience(EventKind::Accepted, Some(&routed)),
+            StaffAudience {
+                unit_coordinators: true,
+                assignee: true
+            }
+        );
+        assert_eq!(
+            staff_audience(EventKind::Recategorized, Some(&routed)),
+            StaffAudience {
+                unit_coordinators: true,
+                assignee: false
+            }
+        );
+        let same_unit = serde_json::json!({"assignee_id": "a"});
+        assert_eq!(
+            staff_audience(EventKind::Assigned, Some(&same_unit)),
+            StaffAudience {
+                unit_coordinators: false,
+                assignee: true
+            }
+        );
+        assert_eq!(
+            staff_audience(EventKind::Extended, Some(&routed)),
+            StaffAudience::default()
+        );
         assert_eq!(
             title(EventKind::Resolved, "PA-7K3M9Q", Locale::Vi),
             "Phản ánh PA-7K3M9Q đã được xử lý xong."

@@ -9,16 +9,17 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::rules::{Audience, audience, shown_message};
+use super::rules::{Audience, audience, shown_message, staff_audience};
 use crate::context::Ctx;
-use crate::domain::DeliveryStatus;
-use crate::entities::{notifications, outbox, report_events, report_followers, reports};
+use crate::domain::{DeliveryStatus, Role};
+use crate::entities::{notifications, outbox, report_events, report_followers, reports, users};
 use crate::error::{AppError, AppResult};
+use crate::org::units::root_unit;
 use crate::pagination::Keyset;
 
 /// Who hears of an event: the reporter of everything public that staff or
-/// the system did; followers of status changes too. Never the actor, never
-/// for internal notes.
+/// the system did; followers of status changes too; staff of work coming to
+/// them (`rules::staff_audience`). Never the actor, never for internal notes.
 pub async fn fan_out<C: ConnectionTrait>(
     db: &C,
     report: &reports::Model,
@@ -40,6 +41,20 @@ pub async fn fan_out<C: ConnectionTrait>(
                 .await?;
             recipients.extend(followers);
         }
+    }
+    let staff = staff_audience(event.kind, event.data.as_ref());
+    if staff.unit_coordinators {
+        let unit = match report.unit_id {
+            Some(u) => Some(u),
+            // Unrouted: it waits at the root for its coordinators.
+            None => root_unit(db).await?.map(|u| u.id),
+        };
+        if let Some(unit) = unit {
+            recipients.extend(coordinators_of(db, unit).await?);
+        }
+    }
+    if staff.assignee {
+        recipients.extend(report.assignee_id);
     }
     recipients.retain(|u| Some(*u) != event.actor_id);
     recipients.sort();
@@ -130,4 +145,17 @@ pub async fn mark_read(ctx: Ctx<'_>, user: Uuid, id: Uuid) -> AppResult<()> {
             .await?;
     }
     Ok(())
+}
+
+/// The active coordinators of `unit`.
+async fn coordinators_of<C: ConnectionTrait>(db: &C, unit: Uuid) -> AppResult<Vec<Uuid>> {
+    Ok(users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .filter(users::Column::UnitId.eq(unit))
+        .filter(users::Column::Role.eq(Role::Coordinator))
+        .filter(users::Column::DisabledAt.is_null())
+        .into_tuple()
+        .all(db)
+        .await?)
 }
