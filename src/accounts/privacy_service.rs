@@ -33,6 +33,8 @@ pub async fn delete_account(ctx: Ctx<'_>, storage: &Storage, user: users::Model)
         .filter(refresh_tokens::Column::UserId.eq(user_id))
         .exec(&txn)
         .await?;
+    // The account row stays (anonymized), so the foreign key does not cascade.
+    crate::delivery::devices_service::forget_user(&txn, user_id).await?;
     reports::Entity::update_many()
         .col_expr(reports::Column::IsAnonymous, Expr::value(true))
         .filter(reports::Column::ReporterId.eq(user_id))
