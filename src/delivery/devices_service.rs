@@ -22,7 +22,7 @@ pub const MAX_TOKEN_BYTES: usize = 4096;
 
 /// How many devices one account keeps; registering another drops the one
 /// used least recently, so one account cannot grow the table without bound.
-pub const MAX_DEVICES_PER_USER: u64 = 20;
+pub const MAX_DEVICES_PER_USER: usize = 20;
 
 /// A registration: who, from which session, and the device's settings.
 #[derive(Debug, Clone)]
@@ -126,17 +126,19 @@ pub async fn register(ctx: Ctx<'_>, device: NewDevice) -> AppResult<()> {
 
 /// Drops the devices used least recently beyond [`MAX_DEVICES_PER_USER`].
 async fn trim_to_limit<C: ConnectionTrait>(db: &C, user_id: Uuid) -> AppResult<()> {
-    let extra: Vec<String> = devices::Entity::find()
+    // At most one over the limit: read them all (SQLite has no OFFSET
+    // without LIMIT).
+    let tokens: Vec<String> = devices::Entity::find()
         .select_only()
         .column(devices::Column::Token)
         .filter(devices::Column::UserId.eq(user_id))
         .order_by_desc(devices::Column::LastUsedAt)
         .order_by_desc(devices::Column::CreatedAt)
         .order_by_asc(devices::Column::Token)
-        .offset(MAX_DEVICES_PER_USER)
         .into_tuple()
         .all(db)
         .await?;
+    let extra: Vec<String> = tokens.into_iter().skip(MAX_DEVICES_PER_USER).collect();
     if !extra.is_empty() {
         devices::Entity::delete_many()
             .filter(devices::Column::UserId.eq(user_id))
