@@ -109,6 +109,30 @@ pub struct PushConfig {
     /// Path of the service-account JSON; empty: push is off.
     pub fcm_credentials: String,
     pub fcm_base_url: String,
+    /// The service account read from `fcm_credentials` when the
+    /// configuration is loaded (a bad file stops the start).
+    #[serde(skip)]
+    pub service_account: Option<std::sync::Arc<crate::delivery::push::fcm::ServiceAccount>>,
+}
+
+impl PushConfig {
+    /// Reads and checks the service-account file, if one is named.
+    fn load_credentials(&mut self) -> Result<(), ConfigError> {
+        let path = self.fcm_credentials.trim();
+        if path.is_empty() {
+            self.service_account = None;
+            return Ok(());
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError(format!(
+                "push.fcm_credentials: cannot read {path:?}: {e} (APP_PUSH__FCM_CREDENTIALS)"
+            ))
+        })?;
+        let account = crate::delivery::push::fcm::ServiceAccount::from_json(&text)
+            .map_err(|e| ConfigError(format!("push.fcm_credentials: {path:?}: {e}")))?;
+        self.service_account = Some(std::sync::Arc::new(account));
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -221,7 +245,7 @@ impl Config {
     }
 
     pub fn from_figment(fig: Figment) -> Result<Config, ConfigError> {
-        let config: Config = fig.extract().map_err(|e| {
+        let mut config: Config = fig.extract().map_err(|e| {
             let key = e.path.join(".");
             let what = match &e.kind {
                 figment::error::Kind::Message(m) => m.clone(),
@@ -234,6 +258,7 @@ impl Config {
             })
         })?;
         config.validate()?;
+        config.push.load_credentials()?;
         Ok(config)
     }
 
@@ -319,6 +344,10 @@ impl Config {
         {
             return err("housekeeping: retention periods must be at least 1");
         }
+        match url::Url::parse(&self.push.fcm_base_url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+            _ => return err("push.fcm_base_url: must be an absolute http(s) URL"),
+        }
         if self.http.request_timeout_secs == 0 {
             return err("http.request_timeout_secs: must be at least 1");
         }
@@ -348,6 +377,7 @@ mod tests {
         assert_eq!(c.listen_addr.to_string(), "127.0.0.1:8080");
         assert_eq!(c.city_tz, chrono_tz::Asia::Ho_Chi_Minh);
         assert!(c.is_sqlite());
+        assert!(c.push.service_account.is_none(), "push is off by default");
     }
 
     #[test]
@@ -395,6 +425,22 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("trusted_proxies")
+        );
+        let fig = Config::defaults().merge(Serialized::default("push.fcm_base_url", "fcm"));
+        assert!(
+            Config::from_figment(fig)
+                .unwrap_err()
+                .to_string()
+                .contains("push.fcm_base_url")
+        );
+        let fig = Config::defaults().merge(Serialized::default(
+            "push.fcm_credentials",
+            "/nonexistent/service-account.json",
+        ));
+        let e = Config::from_figment(fig).unwrap_err().to_string();
+        assert!(
+            e.contains("push.fcm_credentials") && e.contains("cannot read"),
+            "{e}"
         );
         let fig = Config::defaults().merge(Serialized::default("database_url", "mysql://x"));
         assert!(

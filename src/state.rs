@@ -44,7 +44,7 @@ impl AppState {
                 std::time::Duration::from_secs(3600),
             )),
             storage,
-            push: crate::delivery::push::Push::off(),
+            push: crate::delivery::push::Push::from_config(&config.push),
             jwt: Arc::new(JwtKeys::new(&config.jwt_secret, &config.auth)),
             passwords: PasswordHasher::new(config.auth.max_concurrent_hashes),
             auth_limits: AuthLimits::new(&config.auth),

@@ -16,6 +16,7 @@ const CAPABILITIES: &[&str] = &[
     "accounts",
     "auth",
     "calendar",
+    "delivery",
     "housekeeping",
     "media",
     "notifications",

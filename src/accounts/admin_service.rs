@@ -83,6 +83,8 @@ pub async fn update_staff(
             .filter(refresh_tokens::Column::RevokedAt.is_null())
             .exec(&txn)
             .await?;
+        // The sessions' phones stop receiving the account's messages too.
+        crate::delivery::devices_service::forget_user(&txn, id).await?;
     }
     let user = m.update(&txn).await?;
     txn.commit().await?;

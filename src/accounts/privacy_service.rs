@@ -33,6 +33,8 @@ pub async fn delete_account(ctx: Ctx<'_>, storage: &Storage, user: users::Model)
         .filter(refresh_tokens::Column::UserId.eq(user_id))
         .exec(&txn)
         .await?;
+    // The account row stays (anonymized), so the foreign key does not cascade.
+    crate::delivery::devices_service::forget_user(&txn, user_id).await?;
     crate::reports::service::forget_person(&txn, user_id).await?;
     let owned = media::Entity::find()
         .filter(media::Column::OwnerId.eq(user_id))

@@ -171,7 +171,7 @@ pub async fn start_session(
 ) -> AppResult<Session> {
     let family = Uuid::now_v7();
     let refresh = new_refresh_row(ctx.db, ctx.now, keys, user.id, family).await?;
-    session_for(ctx.now, keys, user, refresh)
+    session_for(ctx.now, keys, user, family, refresh)
 }
 
 async fn new_refresh_row<C: ConnectionTrait>(
@@ -202,9 +202,12 @@ fn session_for(
     now: DateTime<Utc>,
     keys: SessionKeys<'_>,
     user: users::Model,
+    family: Uuid,
     refresh: (Uuid, String),
 ) -> AppResult<Session> {
-    let access = keys.jwt.issue(user.id, user.role, user.unit_id, now)?;
+    let access = keys
+        .jwt
+        .issue(user.id, user.role, user.unit_id, Some(family), now)?;
     Ok(Session {
         user,
         access_token: access,
@@ -297,9 +300,11 @@ pub async fn refresh(ctx: Ctx<'_>, keys: SessionKeys<'_>, token: &str) -> AppRes
         return Err(invalid());
     }
     txn.commit().await?;
-    session_for(now, keys, user, next)
+    session_for(now, keys, user, row.family_id, next)
 }
 
+/// Ends a session: its refresh tokens are revoked and the push devices it
+/// registered are removed.
 pub async fn revoke_family<C: ConnectionTrait>(
     db: &C,
     family_id: Uuid,
@@ -311,6 +316,7 @@ pub async fn revoke_family<C: ConnectionTrait>(
         .filter(refresh_tokens::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
+    crate::delivery::devices_service::forget_session(db, family_id).await?;
     Ok(())
 }
 
@@ -318,13 +324,15 @@ pub async fn revoke_family<C: ConnectionTrait>(
 /// Unknown tokens are ignored: logging out twice is not an error.
 pub async fn logout(ctx: Ctx<'_>, user_id: Uuid, token: &str) -> AppResult<()> {
     let hash = hash_refresh_token(token);
+    let txn = begin_write(ctx.db).await?;
     let row = refresh_tokens::Entity::find()
         .filter(refresh_tokens::Column::TokenHash.eq(hash))
         .filter(refresh_tokens::Column::UserId.eq(user_id))
-        .one(ctx.db)
+        .one(&txn)
         .await?;
     if let Some(row) = row {
-        revoke_family(ctx.db, row.family_id, ctx.now).await?;
+        revoke_family(&txn, row.family_id, ctx.now).await?;
     }
+    txn.commit().await?;
     Ok(())
 }

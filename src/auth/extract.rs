@@ -24,6 +24,8 @@ pub struct CurrentUser {
     pub id: Uuid,
     pub role: Role,
     pub unit_id: Option<Uuid>,
+    /// The session (refresh-token family) of the access token, when it names one.
+    pub session_id: Option<Uuid>,
     pub user: users::Model,
 }
 
@@ -77,6 +79,7 @@ where
             id: user.id,
             role,
             unit_id: user.unit_id,
+            session_id: claims.sid,
             user,
         };
         parts.extensions.insert(current.clone());

@@ -26,6 +26,10 @@ pub struct Claims {
     pub jti: Uuid,
     pub role: Role,
     pub unit: Option<Uuid>,
+    /// The session (refresh-token family) the token was issued in. Tokens
+    /// issued before the claim existed have none and stay valid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
     /// Always `access`: keeps any other JWT we might sign from passing as one.
     pub typ: String,
 }
@@ -76,6 +80,7 @@ impl JwtKeys {
         user_id: Uuid,
         role: Role,
         unit: Option<Uuid>,
+        session: Option<Uuid>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<String> {
         let claims = Claims {
@@ -87,6 +92,7 @@ impl JwtKeys {
             jti: Uuid::new_v4(),
             role,
             unit,
+            sid: session,
             typ: "access".into(),
         };
         Ok(jsonwebtoken::encode(
@@ -137,9 +143,13 @@ mod tests {
         let k = keys();
         let now = Utc::now();
         let id = Uuid::now_v7();
-        let t = k.issue(id, Role::Officer, None, now).expect("issue");
+        let sid = Uuid::now_v7();
+        let t = k
+            .issue(id, Role::Officer, None, Some(sid), now)
+            .expect("issue");
         let c = k.verify(&t, now).expect("valid");
         assert_eq!(c.sub, id);
+        assert_eq!(c.sid, Some(sid));
         assert_eq!(c.role, Role::Officer);
         assert_eq!(c.exp - c.iat, 900);
         assert_eq!(
@@ -150,6 +160,21 @@ mod tests {
             k.verify(&t, now + Duration::seconds(900)),
             Err(TokenError::Expired)
         );
+    }
+
+    #[test]
+    fn tokens_without_a_session_claim_stay_valid() {
+        let k = keys();
+        let now = Utc::now();
+        let t = k
+            .issue(Uuid::now_v7(), Role::Citizen, None, None, now)
+            .expect("issue");
+        let payload = t.split('.').nth(1).expect("payload");
+        let claims: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64"))
+                .expect("json");
+        assert!(claims.get("sid").is_none(), "{claims}");
+        assert_eq!(k.verify(&t, now).map(|c| c.sid), Ok(None));
     }
 
     #[test]

@@ -3,4 +3,6 @@
 //! city's other systems, push to citizens' phones), records each attempt and
 //! retries with backoff; nothing acknowledged is lost.
 
+pub mod devices_routes;
+pub mod devices_service;
 pub mod push;
