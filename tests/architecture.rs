@@ -15,6 +15,7 @@ const CAPABILITIES: &[&str] = &[
     "accounts",
     "auth",
     "calendar",
+    "delivery",
     "media",
     "notifications",
     "org",

@@ -3,4 +3,8 @@
 //! city's other systems, push to citizens' phones), records each attempt and
 //! retries with backoff; nothing acknowledged is lost.
 
+pub mod backoff;
+pub mod outbox;
 pub mod push;
+pub mod webhooks;
+pub mod worker;

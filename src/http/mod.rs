@@ -44,7 +44,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
                 .merge(crate::notifications::routes::router())
                 .merge(crate::calendar::routes::router())
                 .merge(crate::stats::routes::router())
-                .merge(crate::media::routes::router()),
+                .merge(crate::media::routes::router())
+                .merge(crate::delivery::webhooks::routes::router()),
         )
         .merge(ops::router())
 }

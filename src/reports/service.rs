@@ -214,7 +214,7 @@ pub async fn create(
             other => other,
         })?;
     }
-    append_event(
+    let created = append_event(
         &txn,
         report.id,
         NewEvent {
@@ -224,6 +224,7 @@ pub async fn create(
         now,
     )
     .await?;
+    crate::notifications::fan_out(&txn, &report, &created, now).await?;
     crate::stats::rollup::apply_change(&txn, None, Some(&report), ctx.tz).await?;
     txn.commit().await?;
     Ok((report, true))
@@ -366,7 +367,10 @@ pub async fn rate(
             to,
         ));
     }
-    let (updated, _) = write_change(&txn, ctx.tz, &r, m, events, now).await?;
+    let (updated, events) = write_change(&txn, ctx.tz, &r, m, events, now).await?;
+    for e in &events {
+        crate::notifications::fan_out(&txn, &updated, e, now).await?;
+    }
     txn.commit().await?;
     Ok(updated)
 }
