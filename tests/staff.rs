@@ -173,9 +173,10 @@ async fn from_filing_to_rating() {
         .await
         .assert_problem(404, "not-found");
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM outbox").await,
-        3,
-        "one outbox row per public event"
+        app.count("SELECT COUNT(*) FROM outbox WHERE topic = 'report.event'")
+            .await,
+        4,
+        "one outbox row per event, filing included (the delivery worker adds push rows)"
     );
 
     let r = app
