@@ -89,10 +89,18 @@ pub async fn serve_until(
         })
     };
     let sweeper = tokio::spawn(housekeeping_loop(state.clone()));
+    // The outbox worker stops claiming at the shutdown signal, lets the
+    // attempts under way finish within the grace period and releases the rest.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker = state.config.delivery.worker_enabled.then(|| {
+        let w = delivery::worker::Worker::new(&state);
+        tokio::spawn(w.run(stop_rx))
+    });
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let app = build_app(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown.await;
+        let _ = stop_tx.send(true);
         let _ = stopping_tx.send(());
     });
     let deadline = async move {
@@ -110,6 +118,15 @@ pub async fn serve_until(
     pruner.abort();
     closer.abort();
     sweeper.abort();
+    if let Some(mut worker) = worker {
+        // The worker keeps to the same grace; this bound is a safety net.
+        if tokio::time::timeout(grace + Duration::from_secs(2), &mut worker)
+            .await
+            .is_err()
+        {
+            worker.abort();
+        }
+    }
     result
 }
 

@@ -99,6 +99,11 @@ pub enum Msg {
     InvalidFormat,
     MonthNotOver,
     MonthClosed,
+    // Webhooks.
+    InvalidWebhookUrl,
+    NonPublicWebhookTarget,
+    UnknownEventType,
+    DeliveryNotFailed,
 }
 
 impl Msg {
@@ -214,6 +219,12 @@ impl Msg {
             InvalidFormat => "format phải là csv, xlsx hoặc json.".into(),
             MonthNotOver => "Chỉ chốt được tháng đã kết thúc.".into(),
             MonthClosed => "Tháng này đã được chốt số liệu.".into(),
+            InvalidWebhookUrl => "URL phải là một địa chỉ http(s) tuyệt đối.".into(),
+            NonPublicWebhookTarget => {
+                "URL phải trỏ tới một địa chỉ công cộng (không phải nội bộ, loopback hay link-local).".into()
+            }
+            UnknownEventType => "Loại sự kiện không hợp lệ (xem danh sách report.*, hoặc \"*\").".into(),
+            DeliveryNotFailed => "Chỉ gửi lại được lần chuyển đã thất bại.".into(),
         }
     }
 
@@ -315,6 +326,12 @@ impl Msg {
             InvalidFormat => "format must be csv, xlsx or json.".into(),
             MonthNotOver => "Only a month that is over can be closed.".into(),
             MonthClosed => "This month is already closed.".into(),
+            InvalidWebhookUrl => "The URL must be an absolute http(s) URL.".into(),
+            NonPublicWebhookTarget => {
+                "The URL must resolve to a public address (not private, loopback or link-local).".into()
+            }
+            UnknownEventType => "Unknown event type (see the report.* list, or \"*\").".into(),
+            DeliveryNotFailed => "Only a failed delivery can be sent again.".into(),
         }
     }
 }

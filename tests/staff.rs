@@ -176,7 +176,7 @@ async fn from_filing_to_rating() {
         app.count("SELECT COUNT(*) FROM outbox WHERE topic = 'report.event'")
             .await,
         4,
-        "one outbox row per event that notifies: created (the coordinator), accepted, started, resolved"
+        "one outbox row per event, filing included (the delivery worker adds push rows)"
     );
 
     let r = app

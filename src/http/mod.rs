@@ -45,7 +45,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
                 .merge(crate::calendar::routes::router())
                 .merge(crate::stats::routes::router())
                 .merge(crate::media::routes::router())
-                .merge(crate::delivery::devices_routes::router()),
+                .merge(crate::delivery::devices_routes::router())
+                .merge(crate::delivery::webhooks::routes::router()),
         )
         .merge(ops::router())
 }

@@ -20,6 +20,10 @@ use crate::pagination::Keyset;
 /// Who hears of an event: the reporter of everything public that staff or
 /// the system did; followers of status changes too; staff of work coming to
 /// them (`rules::staff_audience`). Never the actor, never for internal notes.
+/// Every event but an internal note also gets its outbox row (`report.event`,
+/// with the people notified), in the change's transaction: the delivery
+/// worker turns it into webhook deliveries and one push per person. Call it
+/// for every event a change appends.
 pub async fn fan_out<C: ConnectionTrait>(
     db: &C,
     report: &reports::Model,
@@ -59,7 +63,7 @@ pub async fn fan_out<C: ConnectionTrait>(
     recipients.retain(|u| Some(*u) != event.actor_id);
     recipients.sort();
     recipients.dedup();
-    if recipients.is_empty() {
+    if event.kind.is_internal() {
         return Ok(0);
     }
     let rows: Vec<notifications::ActiveModel> = recipients
@@ -77,7 +81,11 @@ pub async fn fan_out<C: ConnectionTrait>(
             read_at: Set(None),
         })
         .collect();
-    notifications::Entity::insert_many(rows).exec(db).await?;
+    if !rows.is_empty() {
+        notifications::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
+    }
     outbox::Entity::insert(outbox::ActiveModel {
         id: Set(Uuid::now_v7()),
         topic: Set("report.event".into()),

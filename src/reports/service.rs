@@ -360,7 +360,10 @@ pub async fn rate(
             to,
         ));
     }
-    let (updated, _) = write_change(&txn, ctx.tz, &r, m, events, now).await?;
+    let (updated, events) = write_change(&txn, ctx.tz, &r, m, events, now).await?;
+    for e in &events {
+        crate::notifications::fan_out(&txn, &updated, e, now).await?;
+    }
     txn.commit().await?;
     Ok(updated)
 }
