@@ -57,6 +57,7 @@ pub struct Config {
     pub log: LogConfig,
     pub reports: ReportsConfig,
     pub media: MediaConfig,
+    pub stream: StreamConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -66,6 +67,16 @@ pub struct ReportsConfig {
     /// `[minLng, minLat, maxLng, maxLat]`, or empty.
     pub service_area: Vec<f64>,
     pub auto_close_interval_secs: u64,
+}
+
+/// The live queue (`GET /staff/stream`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct StreamConfig {
+    pub heartbeat_secs: u64,
+    pub poll_interval_ms: u64,
+    pub replay_window_secs: u64,
+    pub buffer: usize,
+    pub session_check_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -252,6 +263,16 @@ impl Config {
             || self.media.max_pixels == 0
         {
             return err("media: size limits must be positive");
+        }
+        for (key, v) in [
+            ("stream.heartbeat_secs", self.stream.heartbeat_secs),
+            ("stream.poll_interval_ms", self.stream.poll_interval_ms),
+            ("stream.buffer", self.stream.buffer as u64),
+            ("stream.session_check_secs", self.stream.session_check_secs),
+        ] {
+            if v == 0 {
+                return Err(ConfigError(format!("{key}: must be at least 1")));
+            }
         }
         if self.http.request_timeout_secs == 0 {
             return err("http.request_timeout_secs: must be at least 1");

@@ -6,7 +6,8 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait,
+    QueryFilter, Statement,
 };
 use uuid::Uuid;
 
@@ -67,6 +68,11 @@ impl NewEvent {
     }
 }
 
+/// The PostgreSQL channel every appended event is announced on: a wake-up
+/// for the live streams of every instance, never the event itself (the table
+/// stays the source of truth).
+pub const EVENTS_CHANNEL: &str = "report_events";
+
 /// Appends one event to a report's timeline (which is never updated).
 pub async fn append_event<C: ConnectionTrait>(
     db: &C,
@@ -74,7 +80,7 @@ pub async fn append_event<C: ConnectionTrait>(
     e: NewEvent,
     at: DateTime<Utc>,
 ) -> AppResult<report_events::Model> {
-    Ok(report_events::ActiveModel {
+    let event = report_events::ActiveModel {
         id: Set(Uuid::now_v7()),
         report_id: Set(report_id),
         actor_id: Set(e.actor),
@@ -87,7 +93,24 @@ pub async fn append_event<C: ConnectionTrait>(
         created_at: Set(at),
     }
     .insert(db)
-    .await?)
+    .await?;
+    announce(db, &event).await?;
+    Ok(event)
+}
+
+/// `NOTIFY` on PostgreSQL: delivered when the caller's transaction commits
+/// and never if it rolls back, so a stream that wakes finds the row. SQLite
+/// streams poll instead.
+async fn announce<C: ConnectionTrait>(db: &C, e: &report_events::Model) -> AppResult<()> {
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        db.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [EVENTS_CHANNEL.into(), e.id.to_string().into()],
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 /// Writes `m` only if the report is still at the `version` `before` was read
