@@ -44,7 +44,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
                 .merge(crate::notifications::routes::router())
                 .merge(crate::calendar::routes::router())
                 .merge(crate::stats::routes::router())
-                .merge(crate::media::routes::router()),
+                .merge(crate::media::routes::router())
+                .merge(crate::stream::routes::router()),
         )
         .merge(ops::router())
 }
@@ -85,6 +86,7 @@ pub fn build_app(state: AppState) -> Router {
                 header::CONTENT_TYPE,
                 header::ACCEPT_LANGUAGE,
                 HeaderName::from_static("idempotency-key"),
+                crate::stream::routes::LAST_EVENT_ID,
                 REQUEST_ID,
             ])
             .expose_headers([REQUEST_ID, header::RETRY_AFTER, header::LOCATION])
