@@ -452,3 +452,37 @@ async fn an_event_made_on_one_instance_reaches_a_stream_on_another() {
     assert_eq!(f.event.as_deref(), Some("report.created"));
     assert_eq!(f.json()["report_id"], json!(id));
 }
+
+/// A console on a configured origin may read the stream with `fetch`: the
+/// preflight allows `Authorization` and `Last-Event-ID`.
+#[tokio::test]
+async fn a_browser_on_a_configured_origin_may_fetch_the_stream() {
+    let app = TestApp::spawn_with(|f| {
+        f.merge(Serialized::default(
+            "http.cors_allowed_origins",
+            ["https://staff.example.gov.vn"],
+        ))
+    })
+    .await;
+    let res = app
+        .req(reqwest::Method::OPTIONS, "/api/v1/staff/stream")
+        .header("origin", "https://staff.example.gov.vn")
+        .header("access-control-request-method", "GET")
+        .header(
+            "access-control-request-headers",
+            "authorization,last-event-id",
+        )
+        .send()
+        .await;
+    assert!(res.status < 300, "{}", res.status);
+    assert_eq!(
+        res.header("access-control-allow-origin"),
+        Some("https://staff.example.gov.vn")
+    );
+    let allowed = res
+        .header("access-control-allow-headers")
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    assert!(allowed.contains("last-event-id"), "{allowed}");
+    assert!(allowed.contains("authorization"), "{allowed}");
+}
