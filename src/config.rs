@@ -60,6 +60,7 @@ pub struct Config {
     pub delivery: DeliveryConfig,
     pub push: PushConfig,
     pub housekeeping: HousekeepingConfig,
+    pub stream: StreamConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -133,6 +134,16 @@ impl PushConfig {
         self.service_account = Some(std::sync::Arc::new(account));
         Ok(())
     }
+}
+
+/// The live queue (`GET /staff/stream`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct StreamConfig {
+    pub heartbeat_secs: u64,
+    pub poll_interval_ms: u64,
+    pub replay_window_secs: u64,
+    pub buffer: usize,
+    pub session_check_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -347,6 +358,16 @@ impl Config {
         match url::Url::parse(&self.push.fcm_base_url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
             _ => return err("push.fcm_base_url: must be an absolute http(s) URL"),
+        }
+        for (key, v) in [
+            ("stream.heartbeat_secs", self.stream.heartbeat_secs),
+            ("stream.poll_interval_ms", self.stream.poll_interval_ms),
+            ("stream.buffer", self.stream.buffer as u64),
+            ("stream.session_check_secs", self.stream.session_check_secs),
+        ] {
+            if v == 0 {
+                return Err(ConfigError(format!("{key}: must be at least 1")));
+            }
         }
         if self.http.request_timeout_secs == 0 {
             return err("http.request_timeout_secs: must be at least 1");

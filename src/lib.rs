@@ -25,6 +25,7 @@ pub mod reports;
 pub mod seed;
 pub mod state;
 pub mod stats;
+pub mod stream;
 pub mod validate;
 
 use std::future::Future;
@@ -97,10 +98,13 @@ pub async fn serve_until(
         tokio::spawn(w.run(stop_rx))
     });
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let database_url = state.config.database_url.expose().to_owned();
     let app = build_app(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown.await;
         let _ = stop_tx.send(true);
+        // Open live streams would hold the graceful shutdown to its end.
+        stream::hub::close_streams(&database_url);
         let _ = stopping_tx.send(());
     });
     let deadline = async move {

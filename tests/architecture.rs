@@ -24,6 +24,7 @@ const CAPABILITIES: &[&str] = &[
     "reports",
     "stats",
     "seed",
+    "stream",
 ];
 
 /// What every capability may use; none of these may use a capability.

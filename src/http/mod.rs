@@ -46,7 +46,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
                 .merge(crate::stats::routes::router())
                 .merge(crate::media::routes::router())
                 .merge(crate::delivery::devices_routes::router())
-                .merge(crate::delivery::webhooks::routes::router()),
+                .merge(crate::delivery::webhooks::routes::router())
+                .merge(crate::stream::routes::router()),
         )
         .merge(ops::router())
 }
@@ -87,6 +88,7 @@ pub fn build_app(state: AppState) -> Router {
                 header::CONTENT_TYPE,
                 header::ACCEPT_LANGUAGE,
                 HeaderName::from_static("idempotency-key"),
+                crate::stream::routes::LAST_EVENT_ID,
                 REQUEST_ID,
             ])
             .expose_headers([REQUEST_ID, header::RETRY_AFTER, header::LOCATION])

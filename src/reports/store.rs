@@ -6,7 +6,8 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait,
+    QueryFilter, Statement,
 };
 use uuid::Uuid;
 
@@ -67,6 +68,11 @@ impl NewEvent {
     }
 }
 
+/// The PostgreSQL channel every appended event is announced on: a wake-up
+/// for the live streams of every instance, never the event itself (the table
+/// stays the source of truth).
+pub const EVENTS_CHANNEL: &str = "report_events";
+
 /// The row of one event of a report's timeline (which is never updated):
 /// what `append_event` inserts, and what bulk writers (the seed) insert many
 /// of at once.
@@ -85,14 +91,31 @@ pub fn event_row(report_id: Uuid, e: NewEvent, at: DateTime<Utc>) -> report_even
     }
 }
 
-/// Appends one event to a report's timeline.
+/// Appends one event to a report's timeline, and wakes the live streams.
 pub async fn append_event<C: ConnectionTrait>(
     db: &C,
     report_id: Uuid,
     e: NewEvent,
     at: DateTime<Utc>,
 ) -> AppResult<report_events::Model> {
-    Ok(event_row(report_id, e, at).insert(db).await?)
+    let event = event_row(report_id, e, at).insert(db).await?;
+    announce(db, &event).await?;
+    Ok(event)
+}
+
+/// `NOTIFY` on PostgreSQL: delivered when the caller's transaction commits
+/// and never if it rolls back, so a stream that wakes finds the row. SQLite
+/// streams poll instead.
+async fn announce<C: ConnectionTrait>(db: &C, e: &report_events::Model) -> AppResult<()> {
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        db.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [EVENTS_CHANNEL.into(), e.id.to_string().into()],
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 /// Writes `m` (made by `effects::as_update`, which carries the new version)

@@ -44,7 +44,12 @@ pub struct TestApp {
 
 enum DbGuard {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// A peer instance: the first app owns the database.
+    Shared,
 }
 
 impl Drop for DbGuard {
@@ -231,6 +236,64 @@ impl TestApp {
             media_dir,
             shutdown: Some(tx),
             _guard: guard,
+        }
+    }
+
+    /// A second app instance on this test's PostgreSQL database, as another
+    /// process would be: its own pool, clock reading and server. Its URL
+    /// differs by `application_name`, so nothing keyed by the database URL in
+    /// this process (the stream hub) is shared with `self`.
+    pub async fn spawn_peer(&self, configure: impl FnOnce(Figment) -> Figment) -> TestApp {
+        assert!(is_postgres(), "peers share a PostgreSQL database");
+        let mut url = url::Url::parse(&self.database_url).expect("database URL");
+        url.query_pairs_mut().append_pair(
+            "application_name",
+            &format!("peer-{}", Uuid::new_v4().simple()),
+        );
+        let database_url = url.to_string();
+        let media_dir = tempfile::tempdir().expect("media dir");
+        let figment = Config::defaults()
+            .merge(Serialized::default("database_url", &database_url))
+            .merge(Serialized::default(
+                "media_dir",
+                media_dir.path().display().to_string(),
+            ))
+            .merge(Serialized::default("listen_addr", "127.0.0.1:0"))
+            .merge(Serialized::default("database.max_connections", 5))
+            .merge(Serialized::default("http.shutdown_grace_secs", 1));
+        let config = Config::from_figment(configure(figment)).expect("valid peer config");
+        let pool = db::connect(&config).await.expect("connect");
+        let clock = self.clock.clone();
+        let storage = citizen_feedback::media::storage::Storage::from_config(&config.media_dir)
+            .expect("storage");
+        let state = AppState::new(config.clone(), pool, clock.clone(), storage);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        let server_state = state.clone();
+        tokio::spawn(async move {
+            let _ = citizen_feedback::serve_until(server_state, listener, async {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        let db = db::connect(&config).await.expect("second connection");
+        TestApp {
+            addr,
+            base: format!("http://{addr}"),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            db,
+            state,
+            clock,
+            database_url,
+            media_dir,
+            shutdown: Some(tx),
+            _guard: DbGuard::Shared,
         }
     }
 
