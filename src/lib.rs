@@ -94,7 +94,7 @@ pub async fn serve_until(
     // attempts under way finish within the grace period and releases the rest.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let worker = state.config.delivery.worker_enabled.then(|| {
-        let w = delivery::worker::Worker::new(&state);
+        let w = state.delivery_worker();
         tokio::spawn(w.run(stop_rx))
     });
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();

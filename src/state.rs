@@ -31,6 +31,17 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// An outbox worker on this state's database, push sender and settings.
+    pub fn delivery_worker(&self) -> crate::delivery::worker::Worker {
+        crate::delivery::worker::Worker::new(
+            self.db.clone(),
+            self.clock.clone(),
+            self.config.delivery.clone(),
+            self.push.clone(),
+            std::time::Duration::from_secs(self.config.http.shutdown_grace_secs),
+        )
+    }
+
     /// The context of a service call made now.
     pub fn ctx(&self) -> crate::context::Ctx<'_> {
         crate::context::Ctx::new(&self.db, self.clock.now(), self.config.city_tz)

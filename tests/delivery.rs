@@ -18,7 +18,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use citizen_feedback::delivery::worker::Worker;
 use citizen_feedback::entities::webhooks;
 use common::{TestApp, id_of};
 use figment::Figment;
@@ -486,7 +485,7 @@ async fn several_workers_on_one_database_deliver_each_event_once() {
     // Two more workers beside the app's own, as other instances would run.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let extra: Vec<_> = (0..2)
-        .map(|_| tokio::spawn(Worker::new(&app.state).run(stop_rx.clone())))
+        .map(|_| tokio::spawn(app.state.delivery_worker().run(stop_rx.clone())))
         .collect();
     let city = app.city().await;
     let admin = city.admin.access.clone();

@@ -26,7 +26,6 @@ use crate::db::begin_write;
 use crate::domain::DeliveryStatus;
 use crate::entities::outbox as outbox_entity;
 use crate::error::AppResult;
-use crate::state::AppState;
 
 /// What the worker needs: cheap to clone into each attempt's task.
 #[derive(Clone)]
@@ -39,13 +38,21 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(state: &AppState) -> Self {
+    /// A worker on `db`, sending push through `push`, finishing what it has
+    /// claimed within `grace` at shutdown.
+    pub fn new(
+        db: DatabaseConnection,
+        clock: Clock,
+        config: DeliveryConfig,
+        push: Push,
+        grace: StdDuration,
+    ) -> Self {
         Worker {
-            db: state.db.clone(),
-            clock: state.clock.clone(),
-            config: Arc::new(state.config.delivery.clone()),
-            push: state.push.clone(),
-            grace: StdDuration::from_secs(state.config.http.shutdown_grace_secs),
+            db,
+            clock,
+            config: Arc::new(config),
+            push,
+            grace,
         }
     }
 
