@@ -529,3 +529,49 @@ async fn several_workers_on_one_database_deliver_each_event_once() {
         assert_eq!(d["attempts"], 1, "{d}");
     }
 }
+
+/// Two app instances on one PostgreSQL, each with its own outbox worker:
+/// reports filed through both are each delivered once, by one of them.
+#[tokio::test]
+async fn two_instances_on_one_database_deliver_each_event_once() {
+    if !common::is_postgres() {
+        return; // Several instances share PostgreSQL; SQLite is one process's.
+    }
+    let configure = |f: Figment| {
+        fast(f, &[0.05])
+            .merge(Serialized::default("delivery.batch_size", 2))
+            .merge(Serialized::default("delivery.poll_interval_ms", 5))
+            .merge(Serialized::default("reports.per_user_burst", 50))
+    };
+    let app = TestApp::spawn_with(configure).await;
+    let peer = app.spawn_peer(configure).await;
+    let city = app.city().await;
+    let admin = city.admin.access.clone();
+    let (receiver, url) = Receiver::start(&[]).await;
+    let hook_id = id_of(&register_hook(&app, &admin, &url, json!(["report.created"])).await);
+    let citizen = app.register("0912345678").await;
+    const N: usize = 10;
+    for i in 0..N {
+        let mut body = TestApp::report_body(city.lights);
+        body["title"] = json!(format!("Cống số {i} bị tắc"));
+        // Half through each instance.
+        let through = if i % 2 == 0 { &app } else { &peer };
+        through.file(&citizen.access, &body).await;
+    }
+    eventually("every delivery settled", || {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let d = deliveries(app, &admin, hook_id).await;
+            (d.len() == N && d.iter().all(|d| d["status"] == "delivered")).then_some(())
+        }
+    })
+    .await;
+    let hits = receiver.hits();
+    let ids: HashSet<&str> = hits.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(ids.len(), N, "every event arrived");
+    assert_eq!(hits.len(), N, "and each exactly once");
+    for d in deliveries(&app, &admin, hook_id).await {
+        assert_eq!(d["attempts"], 1, "{d}");
+    }
+}
