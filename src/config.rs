@@ -60,6 +60,7 @@ pub struct Config {
     pub delivery: DeliveryConfig,
     pub push: PushConfig,
     pub housekeeping: HousekeepingConfig,
+    pub notifications: NotificationsConfig,
     pub stream: StreamConfig,
 }
 
@@ -83,6 +84,14 @@ pub struct DeliveryConfig {
     pub lease_secs: u64,
     pub webhook_timeout_secs: u64,
     pub allow_private_targets: bool,
+}
+
+/// Deadline reminders for staff.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NotificationsConfig {
+    /// Working hours before a deadline that the reminder goes out.
+    pub deadline_warning_hours: u32,
+    pub reminder_interval_secs: u64,
 }
 
 /// What is deleted as it ages, and how often.

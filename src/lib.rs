@@ -90,6 +90,7 @@ pub async fn serve_until(
         })
     };
     let sweeper = tokio::spawn(housekeeping_loop(state.clone()));
+    let reminders = tokio::spawn(reminder_loop(state.clone()));
     // The outbox worker stops claiming at the shutdown signal, lets the
     // attempts under way finish within the grace period and releases the rest.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -122,6 +123,7 @@ pub async fn serve_until(
     pruner.abort();
     closer.abort();
     sweeper.abort();
+    reminders.abort();
     if let Some(mut worker) = worker {
         // The worker keeps to the same grace; this bound is a safety net.
         if tokio::time::timeout(grace + Duration::from_secs(2), &mut worker)
@@ -132,6 +134,29 @@ pub async fn serve_until(
         }
     }
     result
+}
+
+/// Sends the deadline reminders due, every
+/// `notifications.reminder_interval_secs` (0: never).
+async fn reminder_loop(state: AppState) {
+    let cfg = state.config.notifications.clone();
+    if cfg.reminder_interval_secs == 0 {
+        return;
+    }
+    let mut tick = tokio::time::interval(Duration::from_secs(cfg.reminder_interval_secs));
+    loop {
+        tick.tick().await;
+        let ctx = state.ctx();
+        let sent = match calendar::store::load(ctx.db, ctx.tz).await {
+            Ok(cal) => notifications::reminders::run(ctx, &cal, cfg.deadline_warning_hours).await,
+            Err(e) => Err(e),
+        };
+        match sent {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sent = n, "deadline reminders"),
+            Err(e) => tracing::warn!(error = %e, "deadline reminders failed; will retry"),
+        }
+    }
 }
 
 /// Deletes what is past its retention, every `housekeeping.interval_secs`

@@ -1124,3 +1124,129 @@ async fn staff_hear_of_work_routed_and_assigned_to_them() {
         ["assigned", "accepted"]
     );
 }
+
+/// Deadline reminders: the unit's coordinators hear that an acknowledgement
+/// is due soon; the assignee and coordinators that a handling deadline is;
+/// an overdue report goes up to the coordinators of the unit above. Each
+/// once, however often the job runs; never to the citizen, never on the
+/// public timeline.
+#[tokio::test]
+async fn deadlines_near_and_past_reach_the_right_staff_once() {
+    use citizen_feedback::calendar::store;
+    use citizen_feedback::notifications::reminders;
+
+    let app = TestApp::spawn().await;
+    let s = staffed(&app).await;
+    let run = |warn_hours: u32| {
+        let app = &app;
+        async move {
+            let ctx = app.state.ctx();
+            let cal = store::load(ctx.db, ctx.tz).await.expect("calendar");
+            reminders::run(ctx, &cal, warn_hours)
+                .await
+                .expect("reminders")
+        }
+    };
+    let inbox_kinds = |token: String| {
+        let app = &app;
+        async move {
+            let r = app.get("/api/v1/notifications").token(&token).send().await;
+            r.body["items"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|n| n["kind"].as_str().map(str::to_owned))
+                .collect::<Vec<_>>()
+        }
+    };
+    let id = id_of(
+        &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
+            .await,
+    );
+    // Far from every deadline: nothing.
+    assert_eq!(run(0).await, 0);
+    // The acknowledgement deadline within the warning window: the ward's
+    // coordinator hears of it, once.
+    assert_eq!(run(10_000).await, 1);
+    assert_eq!(run(10_000).await, 0, "once");
+    assert_eq!(
+        inbox_kinds(s.ward_coord.access.clone()).await,
+        ["deadline_near", "created"]
+    );
+
+    let r = act(
+        &app,
+        &s.ward_coord.access,
+        id,
+        json!({"action": "accept", "assignee_id": s.officer_id}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The handling deadline within the window: the officer and the ward's
+    // coordinator hear of it, once.
+    assert_eq!(run(10_000).await, 1);
+    assert_eq!(run(10_000).await, 0, "once");
+    assert_eq!(
+        inbox_kinds(s.officer.access.clone()).await,
+        ["deadline_near", "accepted"]
+    );
+    assert_eq!(
+        inbox_kinds(s.ward_coord.access.clone()).await,
+        ["deadline_near", "deadline_near", "created"]
+    );
+
+    // Past the deadline: escalated to the coordinators of the unit above the
+    // ward (the city centre), once; the officer is not told again.
+    let due = app.report(id).await.due_at.expect("due_at");
+    app.clock
+        .advance(due - app.clock.now() + Duration::minutes(1));
+    let root = app.login("coord@hanoi.gov.vn", common::PASSWORD).await;
+    let officer = app.login("officer.hk@hanoi.gov.vn", common::PASSWORD).await;
+    let citizen = app.login("0912345678", common::PASSWORD).await;
+    assert_eq!(run(4).await, 1);
+    assert_eq!(run(4).await, 0, "once");
+    assert_eq!(inbox_kinds(root.access.clone()).await, ["escalated"]);
+    assert_eq!(
+        inbox_kinds(officer.access.clone()).await,
+        ["deadline_near", "accepted"]
+    );
+
+    // The citizen heard of the acceptance only; the reminders are staff-side.
+    assert_eq!(inbox_kinds(citizen.access.clone()).await, ["accepted"]);
+    let public = app
+        .get(&format!("/api/v1/reports/{id}"))
+        .token(&citizen.access)
+        .send()
+        .await;
+    let kinds: Vec<&str> = public.body["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["created", "accepted"]);
+    let staff = app
+        .get(&format!("/api/v1/staff/reports/{id}/events"))
+        .token(&root.access)
+        .send()
+        .await;
+    let kinds: Vec<&str> = staff
+        .body
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "created",
+            "deadline_near",
+            "accepted",
+            "deadline_near",
+            "escalated"
+        ]
+    );
+    app.assert_rollup_consistent().await;
+}

@@ -14,6 +14,7 @@ mod m20261123_000007_triage;
 mod m20261123_000008_stats;
 mod m20261124_000009_versions;
 mod m20261124_000010_delivery;
+mod m20261124_000011_reminders;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_stats::Migration),
             Box::new(m20261124_000009_versions::Migration),
             Box::new(m20261124_000010_delivery::Migration),
+            Box::new(m20261124_000011_reminders::Migration),
         ]
     }
 }

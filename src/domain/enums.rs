@@ -125,6 +125,8 @@ closed_set! {
         Comment = "comment",
         Note = "note",
         Rated = "rated",
+        DeadlineNear = "deadline_near",
+        Escalated = "escalated",
     }
 }
 
@@ -132,6 +134,13 @@ impl EventKind {
     /// Staff-only: never shown to citizens or the public.
     pub fn is_internal(self) -> bool {
         matches!(self, EventKind::Note)
+    }
+
+    /// Reminders the system sends staff (a deadline near, an overdue report
+    /// escalated): on the staff side only, never in a citizen's or the
+    /// public's timeline.
+    pub fn is_staff_reminder(self) -> bool {
+        matches!(self, EventKind::DeadlineNear | EventKind::Escalated)
     }
 }
 

@@ -12,6 +12,7 @@ pub mod refresh_tokens;
 pub mod report_events;
 pub mod report_followers;
 pub mod report_media;
+pub mod report_reminders;
 pub mod report_stats_monthly;
 pub mod report_stats_resolution;
 pub mod reports;

@@ -31,6 +31,7 @@ pub fn shown_message(report: &reports::Model, event: &report_events::Model) -> O
 pub fn audience(kind: EventKind) -> Audience {
     match kind {
         EventKind::Note | EventKind::Created | EventKind::Rated => Audience::Nobody,
+        k if k.is_staff_reminder() => Audience::Nobody,
         EventKind::Comment => Audience::Reporter,
         _ => Audience::ReporterAndFollowers,
     }
@@ -42,25 +43,40 @@ pub struct StaffAudience {
     /// The coordinators of the unit the report is at now: a new report
     /// routed to their unit, or one moved to it.
     pub unit_coordinators: bool,
-    /// The officer the report was just assigned to.
+    /// The officer the report was just assigned to (or is assigned to, for
+    /// a deadline reminder).
     pub assignee: bool,
+    /// The coordinators of the unit above the report's: an overdue report
+    /// is escalated to them.
+    pub parent_coordinators: bool,
 }
 
 /// A new report reaches the coordinators of the unit it was routed to (the
 /// root's, while unrouted); an acceptance, assignment or recategorization
 /// that moves it to a unit (`data.unit_id`) reaches that unit's
 /// coordinators; one that names an officer (`data.assignee_id`) reaches the
-/// officer.
+/// officer. A deadline drawing near reaches the assignee and the unit's
+/// coordinators; an overdue report goes up to the parent unit's coordinators.
 pub fn staff_audience(kind: EventKind, data: Option<&serde_json::Value>) -> StaffAudience {
     let names = |key: &str| data.is_some_and(|d| d.get(key).is_some_and(|v| !v.is_null()));
     match kind {
         EventKind::Created => StaffAudience {
             unit_coordinators: true,
-            assignee: false,
+            ..StaffAudience::default()
         },
         EventKind::Accepted | EventKind::Assigned | EventKind::Recategorized => StaffAudience {
             unit_coordinators: names("unit_id"),
             assignee: kind != EventKind::Recategorized && names("assignee_id"),
+            parent_coordinators: false,
+        },
+        EventKind::DeadlineNear => StaffAudience {
+            unit_coordinators: true,
+            assignee: true,
+            parent_coordinators: false,
+        },
+        EventKind::Escalated => StaffAudience {
+            parent_coordinators: true,
+            ..StaffAudience::default()
         },
         _ => StaffAudience::default(),
     }
@@ -86,6 +102,11 @@ pub fn title(kind: EventKind, code: &str, l: Locale) -> String {
         EventKind::Extended => ("được gia hạn xử lý", "had its deadline extended"),
         EventKind::Recategorized => ("được chuyển lĩnh vực", "was moved to another category"),
         EventKind::Comment => ("có trả lời mới", "has a new reply"),
+        EventKind::DeadlineNear => ("sắp đến hạn xử lý", "is due soon"),
+        EventKind::Escalated => (
+            "đã quá hạn, được báo lên đơn vị cấp trên",
+            "is overdue and was escalated to the unit above",
+        ),
         _ => ("có cập nhật", "was updated"),
     };
     match l {
@@ -116,22 +137,36 @@ mod tests {
         assert_eq!(audience(EventKind::Comment), Audience::Reporter);
         for &k in EventKind::ALL {
             let none = staff_audience(k, None);
-            assert!(!none.assignee, "{k:?}");
-            assert_eq!(none.unit_coordinators, k == EventKind::Created, "{k:?}");
+            assert_eq!(none.assignee, k == EventKind::DeadlineNear, "{k:?}");
+            assert_eq!(
+                none.unit_coordinators,
+                matches!(k, EventKind::Created | EventKind::DeadlineNear),
+                "{k:?}"
+            );
+            assert_eq!(none.parent_coordinators, k == EventKind::Escalated, "{k:?}");
+            if k.is_staff_reminder() {
+                assert_eq!(
+                    audience(k),
+                    Audience::Nobody,
+                    "citizens never hear of {k:?}"
+                );
+            }
         }
         let routed = serde_json::json!({"unit_id": "u", "assignee_id": "a"});
         assert_eq!(
             staff_audience(EventKind::Accepted, Some(&routed)),
             StaffAudience {
                 unit_coordinators: true,
-                assignee: true
+                assignee: true,
+                parent_coordinators: false
             }
         );
         assert_eq!(
             staff_audience(EventKind::Recategorized, Some(&routed)),
             StaffAudience {
                 unit_coordinators: true,
-                assignee: false
+                assignee: false,
+                parent_coordinators: false
             }
         );
         let same_unit = serde_json::json!({"assignee_id": "a"});
@@ -139,7 +174,8 @@ mod tests {
             staff_audience(EventKind::Assigned, Some(&same_unit)),
             StaffAudience {
                 unit_coordinators: false,
-                assignee: true
+                assignee: true,
+                parent_coordinators: false
             }
         );
         assert_eq!(

@@ -12,7 +12,9 @@ use uuid::Uuid;
 use super::rules::{Audience, audience, shown_message, staff_audience};
 use crate::context::Ctx;
 use crate::domain::{DeliveryStatus, Role};
-use crate::entities::{notifications, outbox, report_events, report_followers, reports, users};
+use crate::entities::{
+    notifications, outbox, report_events, report_followers, reports, units, users,
+};
 use crate::error::{AppError, AppResult};
 use crate::org::units::root_unit;
 use crate::pagination::Keyset;
@@ -59,6 +61,19 @@ pub async fn fan_out<C: ConnectionTrait>(
     }
     if staff.assignee {
         recipients.extend(report.assignee_id);
+    }
+    if staff.parent_coordinators {
+        // The unit above the report's; a report at the top goes to its own.
+        let unit = match report.unit_id {
+            Some(u) => units::Entity::find_by_id(u)
+                .one(db)
+                .await?
+                .map(|u| u.parent_id.unwrap_or(u.id)),
+            None => root_unit(db).await?.map(|u| u.id),
+        };
+        if let Some(unit) = unit {
+            recipients.extend(coordinators_of(db, unit).await?);
+        }
     }
     recipients.retain(|u| Some(*u) != event.actor_id);
     recipients.sort();

@@ -319,6 +319,7 @@ pub fn visible_event(kind: EventKind, access: Access) -> bool {
     match kind {
         EventKind::Note => false,
         EventKind::Comment => access.is_full(),
+        k if k.is_staff_reminder() => access == Access::Staff,
         _ => true,
     }
 }
