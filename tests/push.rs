@@ -750,3 +750,66 @@ fn a_bad_credentials_file_stops_the_start() {
         );
     }
 }
+
+/// The whole way, as a citizen lives it: a phone registered, a report filed,
+/// staff resolve it through the API, and the outbox worker pushes the answer
+/// to the phone, in Vietnamese, with the report's code.
+#[tokio::test]
+async fn a_resolved_report_reaches_the_citizens_phone_through_the_worker() {
+    let stand = Stand::start(&[], &[], &[]).await;
+    let (credentials, base) = (stand.credentials.clone(), stand.base.clone());
+    let app = TestApp::spawn_with(move |f| {
+        f.merge(Serialized::default("push.fcm_credentials", credentials))
+            .merge(Serialized::default("push.fcm_base_url", base))
+            .merge(Serialized::default("delivery.poll_interval_ms", 20))
+    })
+    .await;
+    let city = app.city().await;
+    let citizen = app.register("0912000042").await;
+    let res = put_device(
+        &app,
+        &citizen.access,
+        "citizen-phone",
+        json!({"platform": "android", "locale": "vi"}),
+    )
+    .await;
+    assert_eq!(res.status, 204, "{}", res.body);
+    let report = app
+        .file(&citizen.access, &TestApp::report_body(city.lights))
+        .await;
+    let id = common::id_of(&report);
+    let code = report["code"].as_str().expect("code").to_owned();
+    app.mark_resolved(id).await;
+
+    let want = format!("Phản ánh {code} đã được xử lý xong.");
+    let mut found = None;
+    for _ in 0..400 {
+        found = stand.messages().into_iter().find(|(_, m)| {
+            m["message"]["token"] == "citizen-phone"
+                && m["message"]["notification"]["body"] == want.as_str()
+        });
+        if found.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (_, message) = found.unwrap_or_else(|| panic!("no push {want:?}: {:?}", stand.messages()));
+    assert_eq!(
+        message["message"]["data"],
+        json!({"report_id": id.to_string(), "code": code, "kind": "resolved"})
+    );
+    // The staff member who acted has no phone here, and the citizen's phone
+    // got only what concerns them (the acceptance and the resolution).
+    let to_citizen: Vec<String> = stand
+        .messages()
+        .iter()
+        .filter(|(_, m)| m["message"]["token"] == "citizen-phone")
+        .filter_map(|(_, m)| m["message"]["data"]["kind"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        to_citizen
+            .iter()
+            .all(|k| k == "accepted" || k == "resolved"),
+        "{to_citizen:?}"
+    );
+}
