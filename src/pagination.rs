@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+
 use crate::error::AppResult;
 use crate::messages::Msg;
 use crate::validate::{Check, Validate};
@@ -28,6 +30,30 @@ impl Validate for PageQuery {
         parse_cursor(&mut c, &self.cursor);
         c.finish()
     }
+}
+
+/// A page of `q`, newest first by (`created`, `id`): the rows after `cursor`,
+/// `limit + 1` of them (one more than asked, to know if there is more).
+/// Every "newest first" list pages this way, so they all accept the same
+/// cursors and use the same `(created_at, id)` indexes.
+pub fn newest_first<E: EntityTrait>(
+    q: Select<E>,
+    created: E::Column,
+    id: E::Column,
+    cursor: Option<Keyset>,
+    limit: u64,
+) -> Select<E> {
+    let q = match cursor {
+        Some(k) => q.filter(
+            Condition::any().add(created.lt(k.created_at)).add(
+                Condition::all()
+                    .add(created.eq(k.created_at))
+                    .add(id.lt(k.id)),
+            ),
+        ),
+        None => q,
+    };
+    q.order_by_desc(created).order_by_desc(id).limit(limit + 1)
 }
 
 pub const DEFAULT_LIMIT: u64 = 20;

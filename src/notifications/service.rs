@@ -2,10 +2,9 @@
 //! announce (so nothing acknowledged is lost), read and marked by their owner.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Condition, Expr};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -17,7 +16,7 @@ use crate::entities::{
 };
 use crate::error::{AppError, AppResult};
 use crate::org::units::root_unit;
-use crate::pagination::Keyset;
+use crate::pagination::{Keyset, newest_first};
 
 /// Who hears of an event: the reporter of everything public that staff or
 /// the system did; followers of status changes too; staff of work coming to
@@ -132,24 +131,15 @@ pub async fn inbox<C: ConnectionTrait>(
     cursor: Option<Keyset>,
     limit: u64,
 ) -> AppResult<Vec<notifications::Model>> {
-    let mut sel = notifications::Entity::find().filter(notifications::Column::UserId.eq(user));
-    if let Some(k) = cursor {
-        sel = sel.filter(
-            Condition::any()
-                .add(notifications::Column::CreatedAt.lt(k.created_at))
-                .add(
-                    Condition::all()
-                        .add(notifications::Column::CreatedAt.eq(k.created_at))
-                        .add(notifications::Column::Id.lt(k.id)),
-                ),
-        );
-    }
-    Ok(sel
-        .order_by_desc(notifications::Column::CreatedAt)
-        .order_by_desc(notifications::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?)
+    Ok(newest_first(
+        notifications::Entity::find().filter(notifications::Column::UserId.eq(user)),
+        notifications::Column::CreatedAt,
+        notifications::Column::Id,
+        cursor,
+        limit,
+    )
+    .all(db)
+    .await?)
 }
 
 /// Marks one of `user`'s notifications read; 404 for anyone else's. Marking

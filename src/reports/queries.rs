@@ -2,7 +2,6 @@
 //! select that already carries its scope (the owner, or public only).
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Condition;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
@@ -12,25 +11,17 @@ use super::scope::public_only;
 use crate::domain::geo::BBox;
 use crate::entities::{categories, report_events, reports};
 use crate::error::AppResult;
-use crate::pagination::Keyset;
+use crate::pagination::{Keyset, newest_first};
 
 /// Newest first, after `cursor`, `limit + 1` rows (to know if there is more).
 fn page(q: Select<reports::Entity>, cursor: Option<Keyset>, limit: u64) -> Select<reports::Entity> {
-    let q = match cursor {
-        Some(k) => q.filter(
-            Condition::any()
-                .add(reports::Column::CreatedAt.lt(k.created_at))
-                .add(
-                    Condition::all()
-                        .add(reports::Column::CreatedAt.eq(k.created_at))
-                        .add(reports::Column::Id.lt(k.id)),
-                ),
-        ),
-        None => q,
-    };
-    q.order_by_desc(reports::Column::CreatedAt)
-        .order_by_desc(reports::Column::Id)
-        .limit(limit + 1)
+    newest_first(
+        q,
+        reports::Column::CreatedAt,
+        reports::Column::Id,
+        cursor,
+        limit,
+    )
 }
 
 pub fn mine(reporter: Uuid) -> Select<reports::Entity> {

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use rand::RngExt as _;
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -21,7 +21,7 @@ use crate::entities::{outbox, report_events, reports, webhook_deliveries, webhoo
 use crate::error::{AppError, AppResult};
 use crate::i18n::Locale;
 use crate::messages::Msg;
-use crate::pagination::Keyset;
+use crate::pagination::{Keyset, newest_first};
 use crate::reports::scope::Access;
 use crate::reports::view::{By, bodies};
 
@@ -197,25 +197,16 @@ pub async fn deliveries<C: ConnectionTrait>(
     limit: u64,
 ) -> AppResult<Vec<webhook_deliveries::Model>> {
     get(db, webhook).await?;
-    let mut sel = webhook_deliveries::Entity::find()
-        .filter(webhook_deliveries::Column::WebhookId.eq(webhook));
-    if let Some(k) = cursor {
-        sel = sel.filter(
-            Condition::any()
-                .add(webhook_deliveries::Column::CreatedAt.lt(k.created_at))
-                .add(
-                    Condition::all()
-                        .add(webhook_deliveries::Column::CreatedAt.eq(k.created_at))
-                        .add(webhook_deliveries::Column::Id.lt(k.id)),
-                ),
-        );
-    }
-    Ok(sel
-        .order_by_desc(webhook_deliveries::Column::CreatedAt)
-        .order_by_desc(webhook_deliveries::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?)
+    Ok(newest_first(
+        webhook_deliveries::Entity::find()
+            .filter(webhook_deliveries::Column::WebhookId.eq(webhook)),
+        webhook_deliveries::Column::CreatedAt,
+        webhook_deliveries::Column::Id,
+        cursor,
+        limit,
+    )
+    .all(db)
+    .await?)
 }
 
 /// Sends a failed delivery again, with a fresh retry schedule (the attempts
