@@ -148,7 +148,7 @@ async fn reminder_loop(state: AppState) {
         tick.tick().await;
         let ctx = state.ctx();
         let sent = match calendar::store::load(ctx.db, ctx.tz).await {
-            Ok(cal) => notifications::reminders::run(ctx, &cal, cfg.deadline_warning_hours).await,
+            Ok(cal) => reports::reminders::run(ctx, &cal, cfg.deadline_warning_hours).await,
             Err(e) => Err(e),
         };
         match sent {

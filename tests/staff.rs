@@ -1133,7 +1133,7 @@ async fn staff_hear_of_work_routed_and_assigned_to_them() {
 #[tokio::test]
 async fn deadlines_near_and_past_reach_the_right_staff_once() {
     use citizen_feedback::calendar::store;
-    use citizen_feedback::notifications::reminders;
+    use citizen_feedback::reports::reminders;
 
     let app = TestApp::spawn().await;
     let s = staffed(&app).await;

@@ -2,7 +2,6 @@
 //! drain. Both are written in the transaction of the change they announce, so
 //! nothing acknowledged is lost.
 
-pub mod reminders;
 pub mod routes;
 pub mod rules;
 pub mod service;

@@ -8,6 +8,7 @@ pub mod extract;
 pub mod lifecycle;
 pub mod queries;
 pub mod queue;
+pub mod reminders;
 pub mod routes;
 pub mod scope;
 pub mod service;

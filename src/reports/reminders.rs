@@ -10,13 +10,13 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
+use super::store::{NewEvent, append_event};
 use crate::calendar::WorkCalendar;
 use crate::context::Ctx;
 use crate::db::begin_write;
 use crate::domain::{EventKind, Status};
 use crate::entities::{report_reminders, reports};
 use crate::error::AppResult;
-use crate::reports::store::{NewEvent, append_event};
 
 /// At most this many reminders of each kind per run; the next run goes on.
 const BATCH: u64 = 200;
@@ -158,7 +158,7 @@ async fn send(
         return Ok(false);
     }
     let event = append_event(&txn, r.id, reminder.event(deadline), ctx.now).await?;
-    super::fan_out(&txn, &r, &event, ctx.now).await?;
+    crate::notifications::fan_out(&txn, &r, &event, ctx.now).await?;
     txn.commit().await?;
     Ok(true)
 }
