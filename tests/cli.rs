@@ -26,7 +26,10 @@ fn bin() -> Command {
     c
 }
 
-#[tokio::test]
+// Multi-threaded: the command blocks one thread while the app under test
+// (its server and background jobs) goes on on another. On one thread, a job
+// caught holding the SQLite write lock would keep the command waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_admin_makes_an_admin_who_can_log_in() {
     let app = TestApp::spawn().await;
     let out = bin()
@@ -200,7 +203,10 @@ async fn serve_uses_sqlite_under_data_by_default_logs_request_ids_and_stops_on_s
     );
 }
 
-#[tokio::test]
+// Multi-threaded: the command blocks one thread while the app under test
+// (its server and background jobs) goes on on another. On one thread, a job
+// caught holding the SQLite write lock would keep the command waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_demo_builds_a_consistent_city() {
     let app = TestApp::spawn().await;
     let out = bin()
@@ -319,7 +325,10 @@ async fn seed_demo_builds_a_consistent_city() {
 
 /// `housekeeping` runs one sweep and prints what it deleted: here, the
 /// refresh tokens of a session long expired (the real clock has passed them).
-#[tokio::test]
+// Multi-threaded: the command blocks one thread while the app under test
+// (its server and background jobs) goes on on another. On one thread, a job
+// caught holding the SQLite write lock would keep the command waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn housekeeping_sweeps_once_and_prints_the_counts() {
     let app = TestApp::spawn().await;
     app.register("0912345678").await;

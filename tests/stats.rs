@@ -437,7 +437,10 @@ async fn exports_excel_can_open() {
     assert!(svg.contains("<path d=\"M"), "{svg}");
 }
 
-#[tokio::test]
+// Multi-threaded: each command blocks one thread while the app under test
+// (its server and background jobs) goes on on another. On one thread, a job
+// caught holding the SQLite write lock would keep the command waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stats_check_and_export_from_the_command_line() {
     let app = TestApp::spawn().await;
     world(&app).await;
