@@ -199,7 +199,16 @@ impl TestApp {
             ))
             .merge(Serialized::default("listen_addr", "127.0.0.1:0"))
             .merge(Serialized::default("database.max_connections", 5))
-            .merge(Serialized::default("http.shutdown_grace_secs", 1));
+            .merge(Serialized::default("http.shutdown_grace_secs", 1))
+            // The periodic jobs run on real time and would race a test at
+            // start; tests call their services (auto-close, reminders,
+            // housekeeping) when they mean to. The outbox worker stays on.
+            .merge(Serialized::default("reports.auto_close_interval_secs", 0))
+            .merge(Serialized::default(
+                "notifications.reminder_interval_secs",
+                0,
+            ))
+            .merge(Serialized::default("housekeeping.interval_secs", 0));
         let config = Config::from_figment(configure(figment)).expect("valid test config");
         let pool = db::connect(&config).await.expect("connect");
         if !is_postgres() {
@@ -260,7 +269,16 @@ impl TestApp {
             ))
             .merge(Serialized::default("listen_addr", "127.0.0.1:0"))
             .merge(Serialized::default("database.max_connections", 5))
-            .merge(Serialized::default("http.shutdown_grace_secs", 1));
+            .merge(Serialized::default("http.shutdown_grace_secs", 1))
+            // The periodic jobs run on real time and would race a test at
+            // start; tests call their services (auto-close, reminders,
+            // housekeeping) when they mean to. The outbox worker stays on.
+            .merge(Serialized::default("reports.auto_close_interval_secs", 0))
+            .merge(Serialized::default(
+                "notifications.reminder_interval_secs",
+                0,
+            ))
+            .merge(Serialized::default("housekeeping.interval_secs", 0));
         let config = Config::from_figment(configure(figment)).expect("valid peer config");
         let pool = db::connect(&config).await.expect("connect");
         let clock = self.clock.clone();
