@@ -195,6 +195,9 @@ pub struct HttpConfig {
     #[serde(deserialize_with = "de_nets")]
     pub trusted_proxies: Vec<IpNet>,
     pub shutdown_grace_secs: u64,
+    /// Where clients reach this server: absolute URLs (Open311 discovery,
+    /// `media_url`) start with it.
+    pub public_base_url: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -19,6 +19,7 @@ pub mod i18n;
 pub mod media;
 pub mod messages;
 pub mod notifications;
+pub mod open311;
 pub mod org;
 pub mod pagination;
 pub mod reports;

@@ -20,6 +20,7 @@ const CAPABILITIES: &[&str] = &[
     "housekeeping",
     "media",
     "notifications",
+    "open311",
     "org",
     "reports",
     "stats",

@@ -13,6 +13,11 @@ use crate::i18n::{self, Locale};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// Marks an error response whose body is already what the client expects
+/// (e.g. Open311's error list): the middleware leaves it as it is.
+#[derive(Debug, Clone, Copy)]
+pub struct Verbatim;
+
 pub async fn problems(req: Request, next: Next) -> Response {
     let locale = req
         .headers()
@@ -29,7 +34,9 @@ pub async fn problems(req: Request, next: Next) -> Response {
 
     let mut res = i18n::scope(locale, next.run(req)).await;
     let status = res.status();
-    if !(status.is_client_error() || status.is_server_error()) {
+    if !(status.is_client_error() || status.is_server_error())
+        || res.extensions().get::<Verbatim>().is_some()
+    {
         return res;
     }
     let problem = match res.extensions_mut().remove::<Problem>() {

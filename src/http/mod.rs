@@ -49,6 +49,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
                 .merge(crate::delivery::webhooks::routes::router())
                 .merge(crate::stream::routes::router()),
         )
+        .nest("/open311/v2", crate::open311::routes::router())
         .merge(ops::router())
 }
 
