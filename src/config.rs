@@ -367,6 +367,10 @@ impl Config {
         {
             return err("housekeeping: retention periods must be at least 1");
         }
+        match url::Url::parse(&self.http.public_base_url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+            _ => return err("http.public_base_url: must be an absolute http(s) URL"),
+        }
         match url::Url::parse(&self.push.fcm_base_url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
             _ => return err("push.fcm_base_url: must be an absolute http(s) URL"),
