@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{TestApp, id_of};
+use common::{TestApp, id_of, png};
 use quick_xml::Reader;
 use quick_xml::events::Event;
 use serde_json::{Value, json};
@@ -267,4 +267,31 @@ async fn errors_are_the_open311_list_not_problem_json() {
     let ext = app.get("/open311/v2/services.csv").send().await;
     assert_eq!(ext.status, 404);
     assert!(xml_of(&ext).contains("<errors>"));
+}
+
+#[tokio::test]
+async fn media_url_is_the_first_photo_as_an_absolute_url() {
+    let app = TestApp::spawn().await;
+    let city = app.city().await;
+    let s = app.register("0912345678").await;
+    let photo = id_of(
+        &app.upload(&s.access, "1.png", "image/png", png(3, 3))
+            .await
+            .body,
+    );
+    let mut body = TestApp::report_body(city.lights);
+    body["media_ids"] = json!([photo]);
+    let code = app.file(&s.access, &body).await["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let r = app
+        .get(&format!("/open311/v2/requests/{code}.json"))
+        .send()
+        .await;
+    let url = format!("http://127.0.0.1:8080/api/v1/media/{photo}");
+    assert_eq!(r.body[0]["media_url"], url.as_str(), "{}", r.body);
+    // The path answers anonymously: the report is public.
+    let got = app.get(&format!("/api/v1/media/{photo}")).send().await;
+    assert_eq!(got.status, 200);
 }
