@@ -5,6 +5,8 @@ pub mod deadlines;
 pub mod dto;
 pub mod effects;
 pub mod extract;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod lifecycle;
 pub mod queries;
 pub mod queue;

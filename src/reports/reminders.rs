@@ -169,44 +169,11 @@ mod tests {
     use chrono::TimeZone;
 
     fn report(status: Status, ack: DateTime<Utc>, due: Option<DateTime<Utc>>) -> reports::Model {
-        let t = ack - Duration::hours(8);
         reports::Model {
-            id: uuid::Uuid::now_v7(),
-            code: "PA-REMIND".into(),
-            reporter_id: None,
-            category_id: uuid::Uuid::now_v7(),
-            priority: crate::domain::Priority::Normal,
-            title: String::new(),
-            description: String::new(),
-            lat: 0.0,
-            lng: 0.0,
-            public_lat: 0.0,
-            public_lng: 0.0,
-            address: None,
-            area_code: None,
-            is_anonymous: false,
-            is_public: true,
             status,
-            unit_id: None,
-            assignee_id: None,
             ack_due_at: ack,
             due_at: due,
-            received_month: 202511,
-            handled_at: None,
-            handled_month: None,
-            resolved_at: None,
-            closed_at: None,
-            rating: None,
-            rating_comment: None,
-            rated_at: None,
-            duplicate_of: None,
-            follower_count: 0,
-            search_text: String::new(),
-            created_at: t,
-            updated_at: t,
-            version: 0,
-            client_request_id: None,
-            client_request_hash: None,
+            ..crate::reports::fixtures::report(ack - Duration::hours(8))
         }
     }
 

@@ -391,42 +391,11 @@ mod tests {
 
     fn blank(created: DateTime<Utc>) -> reports::Model {
         reports::Model {
-            id: Uuid::now_v7(),
-            code: "PA-TEST001".into(),
-            reporter_id: None,
-            category_id: Uuid::now_v7(),
-            priority: Priority::Normal,
-            title: "t".into(),
-            description: "d".into(),
-            lat: 21.0,
-            lng: 105.8,
-            public_lat: 21.0,
-            public_lng: 105.8,
-            address: None,
-            area_code: None,
-            is_anonymous: false,
-            is_public: true,
             status: Status::Closed,
             unit_id: Some(Uuid::now_v7()),
-            assignee_id: None,
-            ack_due_at: created,
-            due_at: None,
             received_month: 0,
-            handled_at: None,
-            handled_month: None,
-            resolved_at: None,
-            closed_at: None,
-            rating: None,
-            rating_comment: None,
-            rated_at: None,
-            duplicate_of: None,
-            follower_count: 0,
-            search_text: String::new(),
-            created_at: created,
-            updated_at: created,
             version: 7,
-            client_request_id: None,
-            client_request_hash: None,
+            ..crate::reports::fixtures::report(created)
         }
     }
 

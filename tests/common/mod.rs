@@ -190,6 +190,27 @@ impl TestApp {
             (url, DbGuard::Sqlite(dir))
         };
 
+        // PostgreSQL databases are copies of a migrated template.
+        let migrate = !is_postgres();
+        Self::start(
+            database_url,
+            configure,
+            Clock::manual(Utc::now()),
+            migrate,
+            guard,
+        )
+        .await
+    }
+
+    /// Starts a server on `database_url` with the test settings (over which
+    /// `configure` goes), on the given clock.
+    async fn start(
+        database_url: String,
+        configure: impl FnOnce(Figment) -> Figment,
+        clock: Clock,
+        migrate: bool,
+        guard: DbGuard,
+    ) -> TestApp {
         let media_dir = tempfile::tempdir().expect("media dir");
         let figment = Config::defaults()
             .merge(Serialized::default("database_url", &database_url))
@@ -211,10 +232,9 @@ impl TestApp {
             .merge(Serialized::default("housekeeping.interval_secs", 0));
         let config = Config::from_figment(configure(figment)).expect("valid test config");
         let pool = db::connect(&config).await.expect("connect");
-        if !is_postgres() {
+        if migrate {
             db::migrate(&pool).await.expect("migrate");
         }
-        let clock = Clock::manual(Utc::now());
         let storage = citizen_feedback::media::storage::Storage::from_config(&config.media_dir)
             .expect("storage");
         let state = AppState::new(config.clone(), pool, clock.clone(), storage);
@@ -259,60 +279,14 @@ impl TestApp {
             "application_name",
             &format!("peer-{}", Uuid::new_v4().simple()),
         );
-        let database_url = url.to_string();
-        let media_dir = tempfile::tempdir().expect("media dir");
-        let figment = Config::defaults()
-            .merge(Serialized::default("database_url", &database_url))
-            .merge(Serialized::default(
-                "media_dir",
-                media_dir.path().display().to_string(),
-            ))
-            .merge(Serialized::default("listen_addr", "127.0.0.1:0"))
-            .merge(Serialized::default("database.max_connections", 5))
-            .merge(Serialized::default("http.shutdown_grace_secs", 1))
-            // The periodic jobs run on real time and would race a test at
-            // start; tests call their services (auto-close, reminders,
-            // housekeeping) when they mean to. The outbox worker stays on.
-            .merge(Serialized::default("reports.auto_close_interval_secs", 0))
-            .merge(Serialized::default(
-                "notifications.reminder_interval_secs",
-                0,
-            ))
-            .merge(Serialized::default("housekeeping.interval_secs", 0));
-        let config = Config::from_figment(configure(figment)).expect("valid peer config");
-        let pool = db::connect(&config).await.expect("connect");
-        let clock = self.clock.clone();
-        let storage = citizen_feedback::media::storage::Storage::from_config(&config.media_dir)
-            .expect("storage");
-        let state = AppState::new(config.clone(), pool, clock.clone(), storage);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let (tx, rx) = oneshot::channel::<()>();
-        let server_state = state.clone();
-        tokio::spawn(async move {
-            let _ = citizen_feedback::serve_until(server_state, listener, async {
-                let _ = rx.await;
-            })
-            .await;
-        });
-        let db = db::connect(&config).await.expect("second connection");
-        TestApp {
-            addr,
-            base: format!("http://{addr}"),
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            db,
-            state,
-            clock,
-            database_url,
-            media_dir,
-            shutdown: Some(tx),
-            _guard: DbGuard::Shared,
-        }
+        Self::start(
+            url.to_string(),
+            configure,
+            self.clock.clone(),
+            false,
+            DbGuard::Shared,
+        )
+        .await
     }
 
     /// Signals the server to shut down gracefully (as SIGTERM would).
