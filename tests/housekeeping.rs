@@ -9,6 +9,7 @@ use citizen_feedback::domain::DeliveryStatus;
 use citizen_feedback::entities::{media, outbox};
 use citizen_feedback::housekeeping::{Retention, Swept, sweep};
 use common::{TestApp, id_of, png};
+use figment::providers::Serialized;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
@@ -24,7 +25,11 @@ async fn storage_key(app: &TestApp, id: Uuid) -> Option<String> {
 
 #[tokio::test]
 async fn a_sweep_deletes_what_is_past_its_retention_and_nothing_else() {
-    let app = TestApp::spawn().await;
+    // No outbox worker: the test decides which rows are delivered and which
+    // stay pending (a worker would drain them while the test counts).
+    let app =
+        TestApp::spawn_with(|f| f.merge(Serialized::default("delivery.worker_enabled", false)))
+            .await;
     let city = app.city().await;
     let owner = app.register("0912345678").await;
     let upload = |token: String, name: &'static str| {
