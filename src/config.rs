@@ -62,6 +62,15 @@ pub struct Config {
     pub housekeeping: HousekeepingConfig,
     pub notifications: NotificationsConfig,
     pub stream: StreamConfig,
+    pub open311: Open311Config,
+}
+
+/// Open311 filing by other city systems.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Open311Config {
+    /// Filing throttle per API key: a burst, then this many a minute.
+    pub per_key_burst: u32,
+    pub per_key_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -71,6 +80,21 @@ pub struct ReportsConfig {
     /// `[minLng, minLat, maxLng, maxLat]`, or empty.
     pub service_area: Vec<f64>,
     pub auto_close_interval_secs: u64,
+}
+
+impl ReportsConfig {
+    /// The area reports must lie in, when one is set.
+    pub fn service_area(&self) -> Option<crate::domain::geo::BBox> {
+        match self.service_area[..] {
+            [min_lng, min_lat, max_lng, max_lat] => Some(crate::domain::geo::BBox {
+                min_lng,
+                min_lat,
+                max_lng,
+                max_lat,
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// The outbox worker: retries, claims, webhook requests.
@@ -334,6 +358,9 @@ impl Config {
         }
         if !(self.reports.service_area.is_empty() || self.reports.service_area.len() == 4) {
             return err("reports.service_area: must be empty or [minLng, minLat, maxLng, maxLat]");
+        }
+        if self.open311.per_key_burst == 0 || self.open311.per_key_per_minute == 0 {
+            return err("open311: filing limits must be at least 1");
         }
         if self.reports.per_user_burst == 0 || self.reports.per_user_per_hour == 0 {
             return err("reports: filing limits must be at least 1");

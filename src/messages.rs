@@ -104,6 +104,11 @@ pub enum Msg {
     NonPublicWebhookTarget,
     UnknownEventType,
     DeliveryNotFailed,
+    // Open311.
+    PointRequired,
+    InvalidUrl,
+    UnknownService,
+    Open311Notice { due: String },
 }
 
 impl Msg {
@@ -220,6 +225,12 @@ impl Msg {
             MonthNotOver => "Chỉ chốt được tháng đã kết thúc.".into(),
             MonthClosed => "Tháng này đã được chốt số liệu.".into(),
             InvalidWebhookUrl => "URL phải là một địa chỉ http(s) tuyệt đối.".into(),
+            PointRequired => {
+                "Cần lat và long: máy chủ này không tự tìm toạ độ từ địa chỉ.".into()
+            }
+            InvalidUrl => "Phải là một URL http(s) tuyệt đối.".into(),
+            UnknownService => "Không có dịch vụ (service_code) này, hoặc đã ngừng sử dụng.".into(),
+            Open311Notice { due } => format!("Đã tiếp nhận. Hạn tiếp nhận và chuyển xử lý: {due}."),
             NonPublicWebhookTarget => {
                 "URL phải trỏ tới một địa chỉ công cộng (không phải nội bộ, loopback hay link-local).".into()
             }
@@ -327,6 +338,12 @@ impl Msg {
             MonthNotOver => "Only a month that is over can be closed.".into(),
             MonthClosed => "This month is already closed.".into(),
             InvalidWebhookUrl => "The URL must be an absolute http(s) URL.".into(),
+            PointRequired => {
+                "lat and long are required: this server does not look up addresses.".into()
+            }
+            InvalidUrl => "Must be an absolute http(s) URL.".into(),
+            UnknownService => "No such service_code, or it is no longer in use.".into(),
+            Open311Notice { due } => format!("Received. It will be acknowledged and routed by {due}."),
             NonPublicWebhookTarget => {
                 "The URL must resolve to a public address (not private, loopback or link-local).".into()
             }

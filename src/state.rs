@@ -28,6 +28,8 @@ pub struct AppState {
     pub push: crate::delivery::push::Push,
     /// Report filing, per citizen.
     pub filing_limit: Arc<Limiter<Uuid>>,
+    /// Open311 filings, per API client.
+    pub open311_limit: Arc<Limiter<Uuid>>,
 }
 
 impl AppState {
@@ -53,6 +55,11 @@ impl AppState {
                 config.reports.per_user_burst,
                 config.reports.per_user_per_hour,
                 std::time::Duration::from_secs(3600),
+            )),
+            open311_limit: Arc::new(Limiter::per(
+                config.open311.per_key_burst,
+                config.open311.per_key_per_minute,
+                std::time::Duration::from_secs(60),
             )),
             storage,
             push: crate::delivery::push::Push::from_config(&config.push),

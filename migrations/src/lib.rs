@@ -15,6 +15,7 @@ mod m20261123_000008_stats;
 mod m20261124_000009_versions;
 mod m20261124_000010_delivery;
 mod m20261124_000011_reminders;
+mod m20261124_000012_open311;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000009_versions::Migration),
             Box::new(m20261124_000010_delivery::Migration),
             Box::new(m20261124_000011_reminders::Migration),
+            Box::new(m20261124_000012_open311::Migration),
         ]
     }
 }

@@ -126,3 +126,16 @@ pub async fn revoke_api_client(ctx: Ctx<'_>, id: Uuid) -> AppResult<()> {
     }
     Ok(())
 }
+
+/// The API client a key belongs to, while it is in force. Looked up on every
+/// call, so a revoked key stops working at once.
+pub async fn api_client_by_key(ctx: Ctx<'_>, key: &str) -> AppResult<Option<api_clients::Model>> {
+    if key.is_empty() || key.len() > 256 {
+        return Ok(None);
+    }
+    Ok(api_clients::Entity::find()
+        .filter(api_clients::Column::KeyHash.eq(hash_refresh_token(key)))
+        .filter(api_clients::Column::RevokedAt.is_null())
+        .one(ctx.db)
+        .await?)
+}

@@ -4,9 +4,11 @@
 pub mod api_clients;
 pub mod calendar;
 pub mod categories;
+pub mod contacts;
 pub mod devices;
 pub mod media;
 pub mod notifications;
+pub mod open311_requests;
 pub mod outbox;
 pub mod refresh_tokens;
 pub mod report_events;

@@ -7,7 +7,9 @@ use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::domain::Status;
+use crate::domain::{Locale, Status};
+use crate::error::FieldError;
+use crate::messages::Msg;
 
 /// The longest window a `requests` query may span, and the default one.
 pub const MAX_WINDOW_DAYS: i64 = 90;
@@ -132,11 +134,24 @@ pub fn parse_requests_query(
             "the date window may not span more than {MAX_WINDOW_DAYS} days"
         )));
     }
+    // A comma list: `open`, `closed`, or both (which is all).
     let open = match present(q, "status") {
         None => None,
-        Some("open") => Some(true),
-        Some("closed") => Some(false),
-        Some(_) => return Err(Open311Error::bad("status: open or closed")),
+        Some(list) => {
+            let (mut open, mut closed) = (false, false);
+            for s in comma_list(list) {
+                match s.as_str() {
+                    "open" => open = true,
+                    "closed" => closed = true,
+                    _ => return Err(Open311Error::bad("status: open, closed, or both")),
+                }
+            }
+            match (open, closed) {
+                (true, false) => Some(true),
+                (false, true) => Some(false),
+                _ => None,
+            }
+        }
     };
     Ok(RequestsQuery::Window {
         service_codes: present(q, "service_code")
@@ -181,6 +196,30 @@ pub struct RequestDoc {
     pub lat: f64,
     pub long: f64,
     pub media_url: Option<String>,
+}
+
+/// The answer to a filing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FiledDoc {
+    pub service_request_id: String,
+    pub service_notice: Option<String>,
+    pub account_id: Option<String>,
+}
+
+/// Validation failures as Open311 errors: 404 for an unknown service, 400
+/// for the rest, each naming its field.
+pub fn field_errors(errors: &[FieldError], locale: Locale) -> Vec<Open311Error> {
+    errors
+        .iter()
+        .map(|e| Open311Error {
+            code: if matches!(e.message, Msg::UnknownService) {
+                404
+            } else {
+                400
+            },
+            description: format!("{}: {}", e.field, e.message.render(locale)),
+        })
+        .collect()
 }
 
 /// Escapes text for XML element content and attribute values.
@@ -285,20 +324,56 @@ pub fn requests_xml(items: &[RequestDoc]) -> String {
     list_xml("service_requests", "request", REQUEST_FIELDS, items)
 }
 
+pub fn filed_xml(answer: &FiledDoc) -> String {
+    list_xml(
+        "service_requests",
+        "request",
+        &["service_request_id", "service_notice", "account_id"],
+        std::slice::from_ref(answer),
+    )
+}
+
 pub fn errors_xml(items: &[Open311Error]) -> String {
     list_xml("errors", "error", &["code", "description"], items)
 }
 
-/// The service definition: no extra attributes are asked for.
+/// The one attribute every service takes: the administrative area code the
+/// report lies in (as `attribute[area_code]`), which routes it to the unit
+/// responsible there. Optional: without it the category's default unit (or
+/// a coordinator) takes the report.
+pub const AREA_ATTRIBUTE: &str = "area_code";
+const AREA_DESCRIPTION: &str = "Mã địa bàn hành chính (area code) nơi xảy ra sự việc, ví dụ 00070";
+
+/// The service definition.
 pub fn definition_json(code: &str) -> Value {
-    json!({"service_code": code, "attributes": []})
+    json!({"service_code": code, "attributes": [{
+        "variable": true,
+        "code": AREA_ATTRIBUTE,
+        "datatype": "string",
+        "required": false,
+        "datatype_description": "1–32 letters, digits, '.' or '-'",
+        "order": 1,
+        "description": AREA_DESCRIPTION,
+    }]})
 }
 
 pub fn definition_xml(code: &str) -> String {
     let mut out = String::from(XML_DECL);
     out.push_str("<service_definition>");
     el(&mut out, "service_code", Some(code));
-    out.push_str("<attributes/></service_definition>");
+    out.push_str("<attributes><attribute>");
+    el(&mut out, "variable", Some("true"));
+    el(&mut out, "code", Some(AREA_ATTRIBUTE));
+    el(&mut out, "datatype", Some("string"));
+    el(&mut out, "required", Some("false"));
+    el(
+        &mut out,
+        "datatype_description",
+        Some("1–32 letters, digits, '.' or '-'"),
+    );
+    el(&mut out, "order", Some("1"));
+    el(&mut out, "description", Some(AREA_DESCRIPTION));
+    out.push_str("</attribute></attributes></service_definition>");
     out
 }
 
@@ -403,6 +478,20 @@ mod tests {
                 Err(400)
             );
         }
+    }
+
+    #[test]
+    fn status_is_a_comma_list() {
+        let open = |s: &str| match parse_requests_query(&q(&[("status", s)]), now()) {
+            Ok(RequestsQuery::Window { open, .. }) => Ok(open),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e.code),
+        };
+        assert_eq!(open("open"), Ok(Some(true)));
+        assert_eq!(open("closed"), Ok(Some(false)));
+        assert_eq!(open("open,closed"), Ok(None));
+        assert_eq!(open("closed, open"), Ok(None));
+        assert_eq!(open("open,pending"), Err(400));
     }
 
     #[test]

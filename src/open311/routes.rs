@@ -3,21 +3,24 @@
 
 use std::collections::HashMap;
 
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::model::{self, Format, Open311Error, RequestsQuery};
-use super::service;
-use crate::error::AppResult;
+use super::{filing, form, service};
+use crate::error::{AppError, AppResult};
 use crate::http::middleware::Verbatim;
+use crate::messages::Msg;
+use crate::reports::service::FilingRules;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(document))
+        .routes(routes!(document, file_request))
         .routes(routes!(one_service))
         .routes(routes!(one_request))
 }
@@ -41,12 +44,41 @@ fn json_body<T: serde::Serialize>(v: &T) -> String {
 }
 
 fn error(fmt: Format, e: Open311Error) -> Response {
-    let status = StatusCode::from_u16(e.code).unwrap_or(StatusCode::BAD_REQUEST);
+    errors(fmt, vec![e])
+}
+
+/// The spec's error list; the answer's status is the first error's code.
+fn errors(fmt: Format, list: Vec<Open311Error>) -> Response {
+    let code = list.first().map(|e| e.code).unwrap_or(400);
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST);
     let body = match fmt {
-        Format::Xml => model::errors_xml(std::slice::from_ref(&e)),
-        Format::Json => json_body(&[e]),
+        Format::Xml => model::errors_xml(&list),
+        Format::Json => json_body(&list),
     };
     respond(status, fmt, body)
+}
+
+/// What the client did wrong, as the spec's error list; anything else stays
+/// an error of ours.
+fn client_errors(fmt: Format, e: AppError) -> AppResult<Response> {
+    let locale = crate::i18n::current();
+    Ok(match e {
+        AppError::Validation(fields) => errors(fmt, model::field_errors(&fields, locale)),
+        AppError::TooManyRequests { retry_after } => {
+            let mut res = error(
+                fmt,
+                Open311Error {
+                    code: 429,
+                    description: Msg::TooManyRequests { retry_after }.render(locale),
+                },
+            );
+            if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            res
+        }
+        other => return Err(other),
+    })
 }
 
 fn unknown() -> Response {
@@ -121,6 +153,85 @@ async fn requests_answer(
     let body = match fmt {
         Format::Xml => model::requests_xml(&items),
         Format::Json => json_body(&items),
+    };
+    Ok(respond(StatusCode::OK, fmt, body))
+}
+
+/// Files a service request (`requests.xml` or `.json`), form-encoded as the
+/// spec shows: `api_key`, `service_code`, `lat` + `long`, and optionally
+/// `address_string`, `description` (≤ 4000 characters), `email`, `phone`,
+/// `first_name`, `last_name`, `device_id`, `account_id`, `media_url`,
+/// `jurisdiction_id`. The same content from the same `device_id` within 10
+/// minutes answers the first request's `service_request_id`.
+#[utoipa::path(post, path = "/{document}", tag = "open311",
+    params(("document" = String, Path, description = "requests.xml or requests.json")),
+    request_body(content_type = "application/x-www-form-urlencoded", description = "The GeoReport v2 fields"),
+    responses((status = 200, description = "service_requests with the new request's service_request_id and service_notice"),
+        (status = 400, description = "Open311 error list: a bad or missing field"),
+        (status = 403, description = "Open311 error list: missing, wrong or revoked api_key"),
+        (status = 404, description = "Open311 error list: unknown service_code"),
+        (status = 429, description = "Open311 error list: this key files too fast")))]
+async fn file_request(
+    State(state): State<AppState>,
+    Path(document): Path<String>,
+    Query(query): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Response> {
+    let fmt = match model::split_ext(&document) {
+        Some(("requests", fmt)) => fmt,
+        _ => return Ok(unknown()),
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/x-www-form-urlencoded");
+    if !body.is_empty() && !content_type.starts_with("application/x-www-form-urlencoded") {
+        return Ok(error(
+            fmt,
+            Open311Error::bad("send the fields form-encoded (application/x-www-form-urlencoded)"),
+        ));
+    }
+    // Fields may come in the query string too; the form wins.
+    let fields = form_urlencoded::parse(&body).into_owned();
+    let params: HashMap<String, String> = query.into_iter().chain(fields).collect();
+    let ctx = state.ctx();
+    let key = params.get("api_key").map(|k| k.trim()).unwrap_or_default();
+    let Some(client) = crate::accounts::admin_service::api_client_by_key(ctx, key).await? else {
+        return Ok(error(
+            fmt,
+            Open311Error {
+                code: 403,
+                description: "api_key: missing, wrong or revoked".to_owned(),
+            },
+        ));
+    };
+    let filing = match form::parse_filing(&params) {
+        Ok(f) => f,
+        Err(e) => return client_errors(fmt, e),
+    };
+    let rules = FilingRules {
+        limit: &state.open311_limit,
+        service_area: state.config.reports.service_area(),
+    };
+    let filed = match filing::file(ctx, &rules, &client, filing).await {
+        Ok(f) => f,
+        Err(e) => return client_errors(fmt, e),
+    };
+    let due = filed
+        .report
+        .ack_due_at
+        .with_timezone(&ctx.tz)
+        .format("%d/%m/%Y %H:%M")
+        .to_string();
+    let answer = model::FiledDoc {
+        service_request_id: filed.report.code,
+        service_notice: Some(Msg::Open311Notice { due }.render(crate::i18n::current())),
+        account_id: filed.account_id,
+    };
+    let body = match fmt {
+        Format::Xml => model::filed_xml(&answer),
+        Format::Json => json_body(&[answer]),
     };
     Ok(respond(StatusCode::OK, fmt, body))
 }

@@ -11,7 +11,7 @@ use super::model::{
 };
 use crate::context::Ctx;
 use crate::domain::Status;
-use crate::entities::{categories, report_events, report_media, reports, units};
+use crate::entities::{categories, open311_requests, report_events, report_media, reports, units};
 use crate::error::AppResult;
 
 fn service_doc(c: categories::Model) -> ServiceDoc {
@@ -19,7 +19,8 @@ fn service_doc(c: categories::Model) -> ServiceDoc {
         service_code: c.code,
         service_name: c.name_vi,
         description: c.description.unwrap_or_default(),
-        metadata: false,
+        // Every service takes the optional `area_code` attribute.
+        metadata: true,
         kind: "realtime".to_owned(),
         keywords: c.name_en,
         group: c.group.unwrap_or_default(),
@@ -132,6 +133,15 @@ async fn docs(
         // Descending, so the last written is the first photo.
         first_media.insert(l.report_id, l.media_id);
     }
+    // A link an Open311 client sent, where there is no photo of ours.
+    let links: HashMap<Uuid, String> = open311_requests::Entity::find()
+        .filter(open311_requests::Column::ReportId.is_in(ids.clone()))
+        .filter(open311_requests::Column::MediaUrl.is_not_null())
+        .all(ctx.db)
+        .await?
+        .into_iter()
+        .filter_map(|o| o.media_url.map(|u| (o.report_id, u)))
+        .collect();
     // Status changes with a public message, oldest first: the last one kept
     // per report is its latest.
     let by_report: HashMap<Uuid, Option<Uuid>> =
@@ -178,7 +188,8 @@ async fn docs(
                 long: r.public_lng,
                 media_url: first_media
                     .get(&r.id)
-                    .map(|m| format!("{base_url}/api/v1/media/{m}")),
+                    .map(|m| format!("{base_url}/api/v1/media/{m}"))
+                    .or_else(|| links.get(&r.id).cloned()),
                 service_request_id: r.code,
             }
         })

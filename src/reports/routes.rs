@@ -197,15 +197,7 @@ async fn create_report(
     });
     let rules = FilingRules {
         limit: &state.filing_limit,
-        service_area: match state.config.reports.service_area[..] {
-            [min_lng, min_lat, max_lng, max_lat] => Some(BBox {
-                min_lng,
-                min_lat,
-                max_lng,
-                max_lat,
-            }),
-            _ => None,
-        },
+        service_area: state.config.reports.service_area(),
     };
     let (report, created) =
         service::create(state.ctx(), &rules, user.id, req.into_new()?, idem).await?;

@@ -102,19 +102,11 @@ pub async fn create(
     rules.limit.check(&reporter)?;
 
     let mut check = Check::new();
-    let category = categories::Entity::find_by_id(req.category_id)
-        .one(ctx.db)
-        .await?
-        .filter(|c| c.active);
+    let category = active_category(ctx.db, req.category_id).await?;
     if category.is_none() {
         check.add("category_id", Msg::UnknownCategory);
     }
-    if let Some(area) = rules.service_area
-        && valid_point(req.lat, req.lng)
-        && !area.contains(req.lat, req.lng)
-    {
-        check.add("lat", Msg::OutsideServiceArea);
-    }
+    check_place(rules, req.lat, req.lng, "lat", &mut check);
     if !req.media_ids.is_empty() {
         let owned = media::Entity::find()
             .filter(media::Column::Id.is_in(req.media_ids.clone()))
@@ -136,14 +128,64 @@ pub async fn create(
         return Err(AppError::Validation(vec![]));
     };
 
+    let txn = begin_write(ctx.db).await?;
+    match insert_filed(&txn, ctx, &category, Some(reporter), req, idem.as_ref()).await {
+        Ok(report) => {
+            txn.commit().await?;
+            Ok((report, true))
+        }
+        Err(err) => {
+            txn.rollback().await?;
+            // A concurrent request with the same key won the race.
+            if let (AppError::Conflict(_), Some(idem)) = (&err, &idem)
+                && let Some(r) = replay(ctx.db, reporter, idem).await?
+            {
+                return Ok((r, false));
+            }
+            Err(err)
+        }
+    }
+}
+
+/// The category a report may be filed in: existing and active.
+pub async fn active_category<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+) -> AppResult<Option<categories::Model>> {
+    Ok(categories::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|c| c.active))
+}
+
+/// Refuses a point outside the service area, when one is set.
+pub fn check_place(rules: &FilingRules<'_>, lat: f64, lng: f64, field: &str, check: &mut Check) {
+    if let Some(area) = rules.service_area
+        && valid_point(lat, lng)
+        && !area.contains(lat, lng)
+    {
+        check.add(field, Msg::OutsideServiceArea);
+    }
+}
+
+/// Writes a validated report inside `txn`: code, month, acknowledgement
+/// deadline, routing, its media, the `created` event, notifications and the
+/// rollup. Every way of filing (the mobile API, Open311) ends here; the
+/// caller commits. `reporter` is `None` when nobody with an account filed.
+pub async fn insert_filed(
+    txn: &DatabaseTransaction,
+    ctx: Ctx<'_>,
+    category: &categories::Model,
+    reporter: Option<Uuid>,
+    req: NewReport,
+    idem: Option<&Idempotency>,
+) -> AppResult<reports::Model> {
     let now = ctx.now;
     let (public_lat, public_lng) = public_point(req.lat, req.lng, category.sensitive);
-    let calendar = crate::calendar::store::load(ctx.db, ctx.tz).await?;
+    let calendar = crate::calendar::store::load(txn, ctx.tz).await?;
     let ack_due_at = ack_deadline(&calendar, now, category.ack_hours);
-
-    let txn = begin_write(ctx.db).await?;
-    let unit_id = route(&txn, &category, req.area_code.as_deref()).await?;
-    let code = unique_code(&txn).await?;
+    let unit_id = route(txn, category, req.area_code.as_deref()).await?;
+    let code = unique_code(txn).await?;
     let report = reports::ActiveModel {
         id: Set(Uuid::now_v7()),
         search_text: Set(search_text(
@@ -153,7 +195,7 @@ pub async fn create(
             req.address.as_deref(),
         )),
         code: Set(code),
-        reporter_id: Set(Some(reporter)),
+        reporter_id: Set(reporter),
         category_id: Set(category.id),
         priority: Set(Priority::Normal),
         title: Set(req.title),
@@ -184,30 +226,18 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(0),
-        client_request_id: Set(idem.as_ref().map(|i| i.key.clone())),
-        client_request_hash: Set(idem.as_ref().map(|i| i.body_hash.clone())),
-    };
-    let report = match report.insert(&txn).await {
-        Ok(r) => r,
-        Err(e) => {
-            let err = AppError::from(e);
-            txn.rollback().await?;
-            // A concurrent request with the same key won the race.
-            if let (AppError::Conflict(_), Some(idem)) = (&err, &idem)
-                && let Some(r) = replay(ctx.db, reporter, idem).await?
-            {
-                return Ok((r, false));
-            }
-            return Err(err);
-        }
-    };
+        client_request_id: Set(idem.map(|i| i.key.clone())),
+        client_request_hash: Set(idem.map(|i| i.body_hash.clone())),
+    }
+    .insert(txn)
+    .await?;
     for (i, id) in req.media_ids.iter().enumerate() {
         report_media::ActiveModel {
             report_id: Set(report.id),
             media_id: Set(*id),
             position: Set(i as i32),
         }
-        .insert(&txn)
+        .insert(txn)
         .await
         .map_err(|e| match AppError::from(e) {
             AppError::Conflict(_) => AppError::field(format!("media_ids[{i}]"), Msg::UnknownMedia),
@@ -215,19 +245,18 @@ pub async fn create(
         })?;
     }
     let created = append_event(
-        &txn,
+        txn,
         report.id,
         NewEvent {
             to: Some(Status::Submitted),
-            ..NewEvent::new(EventKind::Created, Some(reporter))
+            ..NewEvent::new(EventKind::Created, reporter)
         },
         now,
     )
     .await?;
-    crate::notifications::fan_out(&txn, &report, &created, now).await?;
-    crate::stats::rollup::apply_change(&txn, None, Some(&report), ctx.tz).await?;
-    txn.commit().await?;
-    Ok((report, true))
+    crate::notifications::fan_out(txn, &report, &created, now).await?;
+    crate::stats::rollup::apply_change(txn, None, Some(&report), ctx.tz).await?;
+    Ok(report)
 }
 
 async fn unique_code(txn: &DatabaseTransaction) -> AppResult<String> {

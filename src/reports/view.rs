@@ -11,7 +11,10 @@ use uuid::Uuid;
 
 use super::scope::Access;
 use crate::domain::EventKind;
-use crate::entities::{categories, media, report_events, report_media, reports, units, users};
+use crate::entities::{
+    api_clients, categories, contacts, media, open311_requests, report_events, report_media,
+    reports, units, users,
+};
 use crate::error::AppResult;
 use crate::i18n::Locale;
 use crate::org::category_name;
@@ -61,6 +64,29 @@ pub struct EventBody {
     pub created_at: DateTime<Utc>,
 }
 
+/// A person an Open311 client filed for who has no account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactBody {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// How a report filed through Open311 came in (staff only).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Open311Source {
+    /// The API client's name.
+    pub api_client: String,
+    pub device_id: Option<String>,
+    /// The citizen's id in the client's own system.
+    pub account_id: Option<String>,
+    /// A link the client sent; not fetched, open it with care.
+    pub media_url: Option<String>,
+    /// Whom to call back, when no account matched.
+    pub contact: Option<ContactBody>,
+}
+
 /// A report. `reporter` appears for its owner and staff only; `timeline` in
 /// single-report answers only.
 #[derive(Debug, Serialize, ToSchema)]
@@ -97,6 +123,9 @@ pub struct ReportBody {
     pub is_anonymous: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reporter: Option<ReporterBody>,
+    /// Staff only, for reports filed through Open311.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open311: Option<Open311Source>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeline: Option<Vec<EventBody>>,
 }
@@ -221,6 +250,12 @@ pub async fn bodies<C: ConnectionTrait>(
                 content_type: media_types.get(&l.media_id).cloned().unwrap_or_default(),
             });
     }
+    let staff_ids: Vec<Uuid> = rows
+        .iter()
+        .filter(|(_, a)| *a == Access::Staff)
+        .map(|(r, _)| r.id)
+        .collect();
+    let mut sources = open311_sources(db, staff_ids).await?;
     let mut events_by_report: HashMap<Uuid, Vec<report_events::Model>> = HashMap::new();
     if with_timeline {
         for e in report_events::Entity::find()
@@ -307,10 +342,75 @@ pub async fn bodies<C: ConnectionTrait>(
             is_public: r.is_public,
             is_anonymous: r.is_anonymous,
             reporter,
+            open311: sources.remove(&r.id),
             timeline,
         });
     }
     Ok(out)
+}
+
+/// The Open311 side of these reports, for staff.
+async fn open311_sources<C: ConnectionTrait>(
+    db: &C,
+    ids: Vec<Uuid>,
+) -> AppResult<HashMap<Uuid, Open311Source>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let filings = open311_requests::Entity::find()
+        .filter(open311_requests::Column::ReportId.is_in(ids))
+        .all(db)
+        .await?;
+    if filings.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let clients: HashMap<Uuid, String> = api_clients::Entity::find()
+        .filter(
+            api_clients::Column::Id
+                .is_in(filings.iter().map(|f| f.api_client_id).collect::<Vec<_>>()),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    let contact_ids: Vec<Uuid> = filings.iter().filter_map(|f| f.contact_id).collect();
+    let people: HashMap<Uuid, contacts::Model> = if contact_ids.is_empty() {
+        HashMap::new()
+    } else {
+        contacts::Entity::find()
+            .filter(contacts::Column::Id.is_in(contact_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect()
+    };
+    Ok(filings
+        .into_iter()
+        .map(|f| {
+            // One person may have filed several of these reports.
+            let contact = f
+                .contact_id
+                .and_then(|c| people.get(&c))
+                .map(|c| ContactBody {
+                    first_name: c.first_name.clone(),
+                    last_name: c.last_name.clone(),
+                    email: c.email.clone(),
+                    phone: c.phone.clone(),
+                });
+            (
+                f.report_id,
+                Open311Source {
+                    api_client: clients.get(&f.api_client_id).cloned().unwrap_or_default(),
+                    device_id: f.device_id,
+                    account_id: f.account_id,
+                    media_url: f.media_url,
+                    contact,
+                },
+            )
+        })
+        .collect())
 }
 
 /// Internal notes never leave the staff side; comments are between the

@@ -427,6 +427,14 @@ impl<'a> Req<'a> {
         );
         self
     }
+    /// A form-encoded body, as Open311 clients send.
+    pub fn form(self, pairs: &[(&str, &str)]) -> Self {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        self.header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+    }
     pub fn body(mut self, body: impl Into<reqwest::Body>) -> Self {
         self.builder = self.builder.body(body);
         self
@@ -657,12 +665,38 @@ impl TestApp {
             .expect("report exists")
     }
 
+    pub async fn report_by_code(&self, code: &str) -> citizen_feedback::entities::reports::Model {
+        use citizen_feedback::entities::reports;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        reports::Entity::find()
+            .filter(reports::Column::Code.eq(code))
+            .one(&self.db)
+            .await
+            .expect("query")
+            .expect("report exists")
+    }
+
     /// The statistics rollup equals its recomputation from `reports`.
     pub async fn assert_rollup_consistent(&self) {
         let diffs = citizen_feedback::stats::check::check(&self.db, self.state.config.city_tz)
             .await
             .expect("check");
         assert!(diffs.is_empty(), "rollup differs from reports: {diffs:#?}");
+    }
+
+    /// An API key issued by an administrator: (client id, key).
+    pub async fn api_key(&self, admin: &Session, name: &str) -> (Uuid, String) {
+        let res = self
+            .post("/api/v1/admin/api-clients")
+            .token(&admin.access)
+            .json(&json!({ "name": name }))
+            .send()
+            .await;
+        assert_eq!(res.status, 201, "{}", res.body);
+        (
+            id_of(&res.body),
+            res.body["api_key"].as_str().expect("api_key").to_owned(),
+        )
     }
 
     pub async fn exec(&self, sql: &str) {
