@@ -581,7 +581,9 @@ async fn bad_filings_are_the_error_list_and_change_nothing() {
     let city = app.city().await;
     let (client, key) = app.api_key(&city.admin, "1022").await;
     let long_text = "x".repeat(4001);
-    let cases: Vec<(u16, Vec<(&str, &str)>, &str)> = vec![
+    // (status, form, a word the description names)
+    type Case<'a> = (u16, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         (403, vec![("service_code", "STREET_LIGHT")], "api_key"),
         (403, filing("cfk_wrong", &[]), "api_key"),
         (
