@@ -57,14 +57,16 @@ pub async fn serve_until(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let grace = Duration::from_secs(state.config.http.shutdown_grace_secs);
-    let limits = state.auth_limits.clone();
-    let pruner = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            tick.tick().await;
-            limits.prune();
-        }
-    });
+    let pruner = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                state.prune_limiters();
+            }
+        })
+    };
     let closer = {
         let state = state.clone();
         let every = state.config.reports.auto_close_interval_secs;

@@ -44,6 +44,15 @@ impl AppState {
         )
     }
 
+    /// Forgets every keyed limiter's idle keys, so memory follows recent
+    /// traffic however many distinct callers there were. Every keyed
+    /// limiter of the state is listed here.
+    pub fn prune_limiters(&self) {
+        self.auth_limits.prune();
+        self.filing_limit.prune();
+        self.open311_limit.prune();
+    }
+
     /// The context of a service call made now.
     pub fn ctx(&self) -> crate::context::Ctx<'_> {
         crate::context::Ctx::new(&self.db, self.clock.now(), self.config.city_tz)

@@ -302,3 +302,25 @@ async fn shutdown_lets_in_flight_requests_finish() {
     .expect("read");
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
 }
+
+#[tokio::test]
+async fn invented_methods_do_not_grow_metrics() {
+    let app = TestApp::spawn().await;
+    for i in 0..3000 {
+        let m = reqwest::Method::from_bytes(format!("INVENTED{i}").as_bytes()).expect("method");
+        let path = if i % 2 == 0 {
+            "/api/v1/reports"
+        } else {
+            "/no/such/path"
+        };
+        let res = app.req(m, path).send().await;
+        assert!(res.status >= 400 && res.status < 500, "{}", res.status);
+    }
+    let res = app.get("/metrics").send().await;
+    let text = res.body.as_str().expect("text");
+    assert!(!text.contains("INVENTED"), "invented methods became labels");
+    assert!(
+        text.contains(r#"method="other",route="/api/v1/reports",status="405""#),
+        "{text}"
+    );
+}

@@ -348,6 +348,29 @@ async fn filing_too_fast_gets_429() {
 }
 
 #[tokio::test]
+async fn a_replay_is_answered_before_the_filing_throttle() {
+    let app =
+        TestApp::spawn_with(|f| f.merge(Serialized::default("reports.per_user_burst", 1))).await;
+    let city = app.city().await;
+    let s = app.register("0912345678").await;
+    let body = TestApp::report_body(city.lights);
+    let send = || {
+        app.post("/api/v1/reports")
+            .token(&s.access)
+            .header("idempotency-key", "retry-me-1")
+            .json(&body)
+            .send()
+    };
+    assert_eq!(send().await.status, 201);
+    // The throttle is spent, yet a retry of the filed report is answered.
+    for _ in 0..3 {
+        let again = send().await;
+        assert_eq!(again.status, 200, "{}", again.body);
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 1);
+}
+
+#[tokio::test]
 async fn mine_pages_newest_first() {
     let app =
         TestApp::spawn_with(|f| f.merge(Serialized::default("reports.per_user_burst", 20))).await;

@@ -50,9 +50,19 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
         })
     }
 
-    fn prune(&self) {
+    /// Forgets keys whose bucket is full again: they would behave as new.
+    pub fn prune(&self) {
         self.inner.retain_recent();
         self.inner.shrink_to_fit();
+    }
+
+    /// How many keys are remembered.
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
     }
 }
 
@@ -102,5 +112,18 @@ mod tests {
         }
         // Other keys are unaffected.
         assert!(l.check(&"b").is_ok());
+    }
+
+    #[test]
+    fn pruning_forgets_keys_whose_bucket_refilled() {
+        // A bucket refills in 1 ms, so by the prune every key is full again.
+        let l: Limiter<u32> = Limiter::per(1, 1000, Duration::from_secs(1));
+        for k in 0..10_000 {
+            assert!(l.check(&k).is_ok());
+        }
+        assert_eq!(l.len(), 10_000);
+        std::thread::sleep(Duration::from_millis(20));
+        l.prune();
+        assert!(l.is_empty(), "{} keys left", l.len());
     }
 }

@@ -34,9 +34,27 @@ pub fn handle() -> PrometheusHandle {
         .clone()
 }
 
+/// The `method` label: the standard methods by name, anything else `other`,
+/// so invented methods cannot add series without bound.
+pub fn method_label(m: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
 pub async fn track(req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let method = req.method().to_string();
+    let method = method_label(req.method()).to_owned();
     // The route template, never the raw path: ids would explode cardinality.
     let route = req
         .extensions()
@@ -50,4 +68,25 @@ pub async fn track(req: Request, next: Next) -> Response {
     metrics::histogram!("http_request_duration_seconds", &labels)
         .record(start.elapsed().as_secs_f64());
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Method;
+
+    #[test]
+    fn methods_are_a_closed_set() {
+        for (m, label) in [
+            (Method::GET, "GET"),
+            (Method::POST, "POST"),
+            (Method::DELETE, "DELETE"),
+        ] {
+            assert_eq!(method_label(&m), label);
+        }
+        for invented in ["FOO", "get", "PROPFIND", "X-1"] {
+            let m = Method::from_bytes(invented.as_bytes()).expect("a token");
+            assert_eq!(method_label(&m), "other", "{invented}");
+        }
+    }
 }
