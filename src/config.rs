@@ -80,6 +80,8 @@ pub struct ReportsConfig {
     /// `[minLng, minLat, maxLng, maxLat]`, or empty.
     pub service_area: Vec<f64>,
     pub auto_close_interval_secs: u64,
+    /// How far ahead of now staff may extend a deadline, in days.
+    pub max_extension_days: u32,
 }
 
 impl ReportsConfig {
@@ -358,6 +360,9 @@ impl Config {
         }
         if !(self.reports.service_area.is_empty() || self.reports.service_area.len() == 4) {
             return err("reports.service_area: must be empty or [minLng, minLat, maxLng, maxLat]");
+        }
+        if self.reports.max_extension_days == 0 {
+            return err("reports.max_extension_days: must be at least 1");
         }
         if self.open311.per_key_burst == 0 || self.open311.per_key_per_minute == 0 {
             return err("open311: filing limits must be at least 1");

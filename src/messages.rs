@@ -86,6 +86,7 @@ pub enum Msg {
     NothingToAssign,
     DuplicateOfInvalid,
     DueAtMustBeLater,
+    DueAtTooFar { days: u64 },
     ReasonRequired,
     InvalidPriority,
     InvalidSort,
@@ -211,6 +212,7 @@ impl Msg {
                 "Phản ánh gốc không tồn tại, là chính nó hoặc đã là bản trùng.".into()
             }
             DueAtMustBeLater => "Hạn mới phải sau hạn hiện tại.".into(),
+            DueAtTooFar { days } => format!("Hạn mới không được quá {days} ngày kể từ bây giờ."),
             ReasonRequired => "Cần nêu lý do.".into(),
             InvalidPriority => "Mức độ phải là normal hoặc urgent.".into(),
             InvalidSort => "sort phải là created_at, -created_at hoặc due_at.".into(),
@@ -324,6 +326,7 @@ impl Msg {
             NothingToAssign => "unit_id or assignee_id is required.".into(),
             DuplicateOfInvalid => "The original does not exist, is this report, or is itself a duplicate.".into(),
             DueAtMustBeLater => "The new deadline must be later than the current one.".into(),
+            DueAtTooFar { days } => format!("The new deadline may be at most {days} days from now."),
             ReasonRequired => "A reason is required.".into(),
             InvalidPriority => "Priority must be normal or urgent.".into(),
             InvalidSort => "sort must be created_at, -created_at or due_at.".into(),

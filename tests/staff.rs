@@ -409,6 +409,21 @@ async fn deadlines_extensions_and_overdue() {
         ["due_at"],
         "earlier than the current deadline"
     );
+    // Years ahead would make it never overdue: at most a year from now.
+    let r = act(
+        &app,
+        &coord.access,
+        id,
+        json!({"action": "extend", "due_at": "9999-12-31T00:00:00Z", "reason": "Chờ vật tư"}),
+    )
+    .await;
+    r.assert_problem(422, "validation-error");
+    assert_eq!(r.error_fields(), ["due_at"], "{}", r.body);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM report_events WHERE kind = 'extended'")
+            .await,
+        0
+    );
     let r = act(
         &app,
         &coord.access,

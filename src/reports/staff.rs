@@ -9,6 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::deadlines::check_extension;
 use super::effects::{self, Recategorized, StaffInput};
 use super::lifecycle::{AUTO_CLOSE_DAYS, Action, Status, TransitionError, transition};
 use super::scope::StaffScope;
@@ -60,6 +61,13 @@ async fn officer_in<C: ConnectionTrait>(
     Ok(user)
 }
 
+/// Limits on what staff may set.
+#[derive(Debug, Clone, Copy)]
+pub struct StaffRules {
+    /// How far ahead of now `extend` may put a deadline.
+    pub max_extension: chrono::Duration,
+}
+
 /// The handling time when a report's category is gone (it never is: categories
 /// are deactivated, not deleted).
 const DEFAULT_SLA_HOURS: i32 = 40;
@@ -72,6 +80,7 @@ pub async fn apply(
     scope: &StaffScope,
     id: Uuid,
     req: ActionInput,
+    rules: &StaffRules,
 ) -> AppResult<reports::Model> {
     let action = req.action;
     let now = ctx.now;
@@ -163,9 +172,8 @@ pub async fn apply(
         }
         Action::Extend => {
             let due = req.due_at.map(crate::clock::truncate).unwrap_or(now);
-            if r.due_at.is_some_and(|d| due <= d) || due <= now {
-                return Err(AppError::field("due_at", Msg::DueAtMustBeLater));
-            }
+            check_extension(now, r.due_at, due, rules.max_extension)
+                .map_err(|m| AppError::field("due_at", m))?;
             if let Some(old) = r.due_at {
                 data.insert("from_due_at".into(), old.to_rfc3339().into());
             }

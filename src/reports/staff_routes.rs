@@ -362,7 +362,10 @@ async fn act(
     ValidatedJson(req): ValidatedJson<ActionRequest>,
 ) -> AppResult<Json<ReportBody>> {
     let input = req.into_input()?;
-    let report = staff::apply(state.ctx(), &user.actor(), &scope, report.id, input).await?;
+    let rules = staff::StaffRules {
+        max_extension: chrono::Duration::days(i64::from(state.config.reports.max_extension_days)),
+    };
+    let report = staff::apply(state.ctx(), &user.actor(), &scope, report.id, input, &rules).await?;
     let mut v = bodies(
         &state.db,
         vec![(report, Access::Staff)],
