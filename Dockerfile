@@ -11,7 +11,11 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
 WORKDIR /app
 COPY --from=build /src/target/release/citizen-feedback /usr/local/bin/citizen-feedback
 USER app
-ENV LISTEN_ADDR=0.0.0.0:8080 \
+# Production by default: the server refuses to start without a real
+# JWT_SECRET (at least 32 bytes). Set APP_ENVIRONMENT=development to try the
+# image without one.
+ENV APP_ENVIRONMENT=production \
+    LISTEN_ADDR=0.0.0.0:8080 \
     MEDIA_DIR=/app/data/media
 EXPOSE 8080
 # `serve` applies pending migrations before it listens.

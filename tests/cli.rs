@@ -100,6 +100,22 @@ fn production_without_a_secret_refuses_to_start_with_one_clear_line() {
     assert!(stderr.contains("jwt_secret"), "{stderr}");
 }
 
+/// The image runs the binary in production mode unless told otherwise, and
+/// the compose file demands a secret (so the start above is what an image
+/// without one does).
+#[test]
+fn the_container_is_in_production_mode_by_default() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dockerfile = std::fs::read_to_string(root.join("Dockerfile")).expect("Dockerfile");
+    assert!(
+        dockerfile.contains("APP_ENVIRONMENT=production"),
+        "{dockerfile}"
+    );
+    let compose = std::fs::read_to_string(root.join("docker-compose.yml")).expect("compose");
+    assert!(compose.contains("APP_ENVIRONMENT: production"));
+    assert!(compose.contains("JWT_SECRET: ${JWT_SECRET:?"), "{compose}");
+}
+
 #[test]
 fn invalid_settings_are_named() {
     let out = bin()
