@@ -45,8 +45,9 @@ pub enum AppError {
     Forbidden,
     #[error("bad request: {0:?}")]
     BadRequest(Msg),
-    #[error("malformed json: {0}")]
-    MalformedJson(String),
+    #[error("malformed json at line {line}, column {column}")]
+    /// Not JSON at all: where it stops being JSON.
+    MalformedJson { line: usize, column: usize },
     #[error("unsupported media type")]
     UnsupportedMediaType(Msg),
     #[error("payload too large")]
@@ -109,7 +110,14 @@ pub enum ProblemKind {
     Conflict,
     Internal,
     Unavailable,
+    UriTooLong,
+    HeadersTooLarge,
 }
+
+/// The longest request target (path and query) we read. Longer ones get a
+/// 414 problem (up to the HTTP parser's own cap of 64 KiB, past which the
+/// connection layer answers a bare 414 before any of our code runs).
+pub const MAX_URI_BYTES: usize = 8192;
 
 pub const PROBLEM_TYPE_BASE: &str = "https://citizen-feedback.example/problems/";
 
@@ -131,6 +139,8 @@ impl ProblemKind {
             Conflict => "conflict",
             Internal => "internal-error",
             Unavailable => "service-unavailable",
+            UriTooLong => "uri-too-long",
+            HeadersTooLarge => "headers-too-large",
         }
     }
 
@@ -151,6 +161,8 @@ impl ProblemKind {
             Conflict => ("Xung đột", "Conflict"),
             Internal => ("Lỗi hệ thống", "Internal server error"),
             Unavailable => ("Dịch vụ không sẵn sàng", "Service unavailable"),
+            UriTooLong => ("Địa chỉ (URL) quá dài", "URI too long"),
+            HeadersTooLarge => ("Phần đầu yêu cầu quá lớn", "Request headers too large"),
         };
         match locale {
             Locale::Vi => vi,
@@ -180,6 +192,15 @@ impl ProblemKind {
                 Msg::TooManyRequests { retry_after: 1 },
             ),
             StatusCode::SERVICE_UNAVAILABLE => (ProblemKind::Unavailable, Msg::ServiceUnavailable),
+            StatusCode::URI_TOO_LONG => (
+                ProblemKind::UriTooLong,
+                Msg::UriTooLong {
+                    max: crate::error::MAX_URI_BYTES,
+                },
+            ),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => {
+                (ProblemKind::HeadersTooLarge, Msg::HeadersTooLarge)
+            }
             s if s.is_server_error() => (ProblemKind::Internal, Msg::Internal),
             _ => (ProblemKind::BadRequest, Msg::BadRequest),
         }
@@ -212,10 +233,10 @@ impl IntoResponse for AppError {
             }
             AppError::Forbidden => (StatusCode::FORBIDDEN, K::Forbidden, Msg::Forbidden, vec![]),
             AppError::BadRequest(msg) => (StatusCode::BAD_REQUEST, K::BadRequest, msg, vec![]),
-            AppError::MalformedJson(d) => (
+            AppError::MalformedJson { line, column } => (
                 StatusCode::BAD_REQUEST,
                 K::MalformedJson,
-                Msg::MalformedJson(d),
+                Msg::MalformedJson { line, column },
                 vec![],
             ),
             AppError::UnsupportedMediaType(msg) => (

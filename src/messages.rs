@@ -18,11 +18,17 @@ pub enum Msg {
     InvalidCredentials,
     InvalidRefreshToken,
     Forbidden,
-    MalformedJson(String),
+    /// Where the JSON stops being JSON.
+    MalformedJson {
+        line: usize,
+        column: usize,
+    },
     UnsupportedContentType,
     PayloadTooLarge,
     RequestTimeout,
-    TooManyRequests { retry_after: u64 },
+    TooManyRequests {
+        retry_after: u64,
+    },
     ValidationFailed,
     BadRequest,
     PhoneTaken,
@@ -32,9 +38,20 @@ pub enum Msg {
     ServiceUnavailable,
     // Field messages.
     Required,
-    InvalidType(String),
-    TooShort { min: u64 },
-    TooLong { max: u64 },
+    /// A value of the wrong kind: what the field expects.
+    Expected(Expected),
+    /// A field the request does not take.
+    UnknownField,
+    UriTooLong {
+        max: usize,
+    },
+    HeadersTooLarge,
+    TooShort {
+        min: u64,
+    },
+    TooLong {
+        max: u64,
+    },
     InvalidEmail,
     InvalidPhone,
     PasswordTooCommon,
@@ -86,7 +103,9 @@ pub enum Msg {
     NothingToAssign,
     DuplicateOfInvalid,
     DueAtMustBeLater,
-    DueAtTooFar { days: u64 },
+    DueAtTooFar {
+        days: u64,
+    },
     ReasonRequired,
     InvalidPriority,
     InvalidSort,
@@ -109,7 +128,59 @@ pub enum Msg {
     PointRequired,
     InvalidUrl,
     UnknownService,
-    Open311Notice { due: String },
+    Open311Notice {
+        due: String,
+    },
+}
+
+/// What a field expects, named in words a person reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expected {
+    Text,
+    Integer,
+    Number,
+    Boolean,
+    List,
+    Object,
+    Uuid,
+    /// An RFC 3339 instant.
+    Timestamp,
+    /// One of these values.
+    OneOf(Vec<String>),
+    /// A valid value (nothing more precise is known).
+    Valid,
+}
+
+impl Expected {
+    fn vi(&self) -> String {
+        match self {
+            Expected::Text => "Phải là một chuỗi ký tự.".into(),
+            Expected::Integer => "Phải là một số nguyên.".into(),
+            Expected::Number => "Phải là một số.".into(),
+            Expected::Boolean => "Phải là true hoặc false.".into(),
+            Expected::List => "Phải là một danh sách (mảng JSON).".into(),
+            Expected::Object => "Phải là một đối tượng JSON ({…}).".into(),
+            Expected::Uuid => "Phải là một mã định danh UUID.".into(),
+            Expected::Timestamp => "Phải là thời điểm RFC 3339, ví dụ 2026-05-01T08:00:00Z.".into(),
+            Expected::OneOf(v) => format!("Phải là một trong: {}.", v.join(", ")),
+            Expected::Valid => "Giá trị không hợp lệ.".into(),
+        }
+    }
+
+    fn en(&self) -> String {
+        match self {
+            Expected::Text => "Must be a string.".into(),
+            Expected::Integer => "Must be a whole number.".into(),
+            Expected::Number => "Must be a number.".into(),
+            Expected::Boolean => "Must be true or false.".into(),
+            Expected::List => "Must be a list (a JSON array).".into(),
+            Expected::Object => "Must be a JSON object ({…}).".into(),
+            Expected::Uuid => "Must be a UUID.".into(),
+            Expected::Timestamp => "Must be an RFC 3339 instant, e.g. 2026-05-01T08:00:00Z.".into(),
+            Expected::OneOf(v) => format!("Must be one of: {}.", v.join(", ")),
+            Expected::Valid => "Not a valid value.".into(),
+        }
+    }
 }
 
 impl Msg {
@@ -132,7 +203,9 @@ impl Msg {
             InvalidCredentials => "Tên đăng nhập hoặc mật khẩu không đúng.".into(),
             InvalidRefreshToken => "Mã làm mới không hợp lệ hoặc đã hết hạn.".into(),
             Forbidden => "Bạn không có quyền thực hiện thao tác này.".into(),
-            MalformedJson(d) => format!("Nội dung JSON không hợp lệ: {d}"),
+            MalformedJson { line, column } => {
+                format!("Nội dung không phải JSON hợp lệ (dòng {line}, cột {column}).")
+            }
             UnsupportedContentType => "Nội dung phải có Content-Type: application/json.".into(),
             PayloadTooLarge => "Nội dung yêu cầu quá lớn.".into(),
             RequestTimeout => "Yêu cầu xử lý quá thời gian cho phép.".into(),
@@ -147,7 +220,10 @@ impl Msg {
             Internal => "Đã xảy ra lỗi hệ thống. Vui lòng thử lại sau.".into(),
             ServiceUnavailable => "Dịch vụ tạm thời không sẵn sàng.".into(),
             Required => "Trường này là bắt buộc.".into(),
-            InvalidType(d) => format!("Giá trị không đúng kiểu: {d}"),
+            Expected(e) => e.vi(),
+            UnknownField => "Trường này không được hỗ trợ.".into(),
+            UriTooLong { max } => format!("Địa chỉ yêu cầu (đường dẫn và tham số) dài quá {max} byte."),
+            HeadersTooLarge => "Phần đầu (header) của yêu cầu quá lớn.".into(),
             TooShort { min } => format!("Phải có ít nhất {min} ký tự."),
             TooLong { max } => format!("Không được dài quá {max} ký tự."),
             InvalidEmail => "Địa chỉ email không hợp lệ.".into(),
@@ -253,7 +329,9 @@ impl Msg {
             InvalidCredentials => "Wrong login or password.".into(),
             InvalidRefreshToken => "The refresh token is invalid or has expired.".into(),
             Forbidden => "You are not allowed to do this.".into(),
-            MalformedJson(d) => format!("The body is not valid JSON: {d}"),
+            MalformedJson { line, column } => {
+                format!("The body is not valid JSON (line {line}, column {column}).")
+            }
             UnsupportedContentType => {
                 "The body must be sent as Content-Type: application/json.".into()
             }
@@ -270,7 +348,10 @@ impl Msg {
             Internal => "Something went wrong on our side. Please try again later.".into(),
             ServiceUnavailable => "The service is temporarily unavailable.".into(),
             Required => "This field is required.".into(),
-            InvalidType(d) => format!("Wrong type of value: {d}"),
+            Expected(e) => e.en(),
+            UnknownField => "This field is not accepted here.".into(),
+            UriTooLong { max } => format!("The request target (path and query) is longer than {max} bytes."),
+            HeadersTooLarge => "The request headers are too large.".into(),
             TooShort { min } => format!("Must be at least {min} characters."),
             TooLong { max } => format!("Must be at most {max} characters."),
             InvalidEmail => "Not a valid email address.".into(),

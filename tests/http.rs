@@ -324,3 +324,101 @@ async fn invented_methods_do_not_grow_metrics() {
         "{text}"
     );
 }
+
+/// What a person reads about a bad body is in their language and free of
+/// serde's and Rust's words.
+#[tokio::test]
+async fn malformed_bodies_are_explained_without_rust() {
+    let app = TestApp::spawn().await;
+    let s = app.register("0912345678").await;
+    let rust_words = [
+        "invalid type",
+        "expected",
+        "i64",
+        "i16",
+        "f64",
+        "struct",
+        "Request",
+        "line 1 column",
+    ];
+    let cases = [
+        (
+            "/api/v1/auth/login",
+            r#"{"login": 5.5, "password": "x"}"#,
+            "login",
+        ),
+        (
+            "/api/v1/auth/login",
+            r#"{"login": "a", "password": ["x"]}"#,
+            "password",
+        ),
+        (
+            "/api/v1/reports/00000000-0000-7000-8000-000000000000/rating",
+            r#"{"score": 5.0}"#,
+            "",
+        ),
+        ("/api/v1/auth/login", r#"{"login": "#, ""),
+        ("/api/v1/auth/login", r#""just a string""#, ""),
+    ];
+    for (path, body, field) in cases {
+        let res = app
+            .post(path)
+            .token(&s.access)
+            .lang("vi")
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await;
+        assert!(
+            res.status == 400 || res.status == 422 || res.status == 404,
+            "{body}: {}",
+            res.body
+        );
+        assert_eq!(res.header("content-language"), Some("vi"));
+        let text = res.body.to_string();
+        for w in rust_words {
+            assert!(!text.contains(w), "{w:?} in {text}");
+        }
+        if !field.is_empty() {
+            assert_eq!(res.error_fields(), [field], "{text}");
+        }
+    }
+    let wrong = app
+        .post("/api/v1/auth/login")
+        .lang("vi")
+        .json(&json!({"login": 5.5, "password": "x"}))
+        .send()
+        .await;
+    assert_eq!(
+        wrong.body["errors"][0]["message"],
+        "Phải là một chuỗi ký tự."
+    );
+    let en = app
+        .post("/api/v1/auth/login")
+        .lang("en")
+        .header("content-type", "application/json")
+        .body(r#"{"login": "#)
+        .send()
+        .await;
+    en.assert_problem(400, "malformed-json");
+    assert_eq!(
+        en.body["detail"],
+        "The body is not valid JSON (line 1, column 10)."
+    );
+}
+
+#[tokio::test]
+async fn an_over_long_url_is_a_problem() {
+    let app = TestApp::spawn().await;
+    let long = format!("/api/v1/public/reports?q={}", "a".repeat(20_000));
+    let res = app.get(&long).lang("vi").send().await;
+    res.assert_problem(414, "uri-too-long");
+    assert!(res.body["instance"].is_null(), "not echoed back");
+    assert!(
+        res.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("8192")),
+        "{}",
+        res.body
+    );
+}

@@ -71,17 +71,19 @@ async fn parse_json<S: Send + Sync, T: DeserializeOwned>(
         let inner = err.into_inner();
         if inner.is_data() {
             let field = if path == "." { String::new() } else { path };
-            let text = inner.to_string();
-            // serde's own text ("invalid type: integer `5`, expected a string at
-            // line 1 column 9") minus the position, which means nothing to a person.
-            let text = text.split(" at line ").next().unwrap_or(&text).to_owned();
-            let (field, msg) = match text.strip_prefix("missing field `") {
-                Some(rest) => (rest.trim_end_matches('`').to_owned(), Msg::Required),
-                None => (field, Msg::InvalidType(text)),
+            // What the field expects, in the caller's words, never serde's.
+            let (named, msg) = super::decode_errors::data_error(&inner.to_string());
+            let field = match named {
+                Some(name) if field.is_empty() => name,
+                Some(name) => format!("{field}.{name}"),
+                None => field,
             };
             AppError::Validation(vec![FieldError::new(field, msg)])
         } else {
-            AppError::MalformedJson(inner.to_string())
+            AppError::MalformedJson {
+                line: inner.line(),
+                column: inner.column(),
+            }
         }
     })?;
     Ok(value)
@@ -107,8 +109,10 @@ where
                 return Err(AppError::field(key.into_owned(), Msg::InvalidCharacters));
             }
         }
-        let value: T = serde_html_form::from_str(query)
-            .map_err(|e| AppError::field("", Msg::InvalidType(e.to_string())))?;
+        let value: T = serde_html_form::from_str(query).map_err(|e| {
+            let (named, msg) = super::decode_errors::data_error(&e.to_string());
+            AppError::field(named.unwrap_or_default(), msg)
+        })?;
         value.validate()?;
         Ok(ValidatedQuery(value))
     }

@@ -25,14 +25,26 @@ pub async fn problems(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .map(Locale::from_accept_language)
         .unwrap_or_default();
-    let instance = req.uri().path().to_owned();
+    let too_long = req
+        .uri()
+        .path_and_query()
+        .is_some_and(|pq| pq.as_str().len() > crate::error::MAX_URI_BYTES);
+    // An over-long path is not echoed back.
+    let instance = (!too_long).then(|| req.uri().path().to_owned());
     let request_id = req
         .headers()
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
 
-    let mut res = i18n::scope(locale, next.run(req)).await;
+    let mut res = if too_long {
+        // Refused before routing, as a problem like any other.
+        let mut r = Response::new(Body::empty());
+        *r.status_mut() = axum::http::StatusCode::URI_TOO_LONG;
+        r
+    } else {
+        i18n::scope(locale, next.run(req)).await
+    };
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error())
         || res.extensions().get::<Verbatim>().is_some()
@@ -58,7 +70,7 @@ pub async fn problems(req: Request, next: Next) -> Response {
             }
         }
     };
-    let body = problem.render(locale, Some(instance), request_id);
+    let body = problem.render(locale, instance, request_id);
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
     let (mut parts, _) = res.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);

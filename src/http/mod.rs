@@ -1,5 +1,6 @@
 //! Router assembly and the HTTP plumbing around it.
 
+pub mod decode_errors;
 pub mod extract;
 pub mod metrics;
 pub mod middleware;
