@@ -83,7 +83,7 @@ pub fn data_error(text: &str) -> (Option<String>, Msg) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::messages::Locale;
+    use crate::i18n::Locale;
 
     /// Every message a person reads is free of serde's and Rust's words.
     fn no_rust(m: &Msg) {
