@@ -63,6 +63,7 @@ async fn bad_bodies_are_problems_and_change_nothing() {
         .send()
         .await;
     array.assert_problem(422, "validation-error");
+    assert_eq!(array.error_fields(), [""], "the body itself: not an object");
 
     // A JSON subtype is JSON too.
     let res = app

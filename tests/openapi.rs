@@ -39,3 +39,57 @@ fn spec_documents_security_and_errors() {
     assert!(me["security"].is_array());
     assert!(me["responses"]["401"]["content"]["application/problem+json"].is_object());
 }
+
+/// Every status an operation can answer is in the spec: the errors common
+/// to a kind of operation are listed on each (see `http::openapi::complete`).
+#[test]
+fn every_operation_lists_the_errors_it_can_answer() {
+    let spec: Value = serde_json::from_str(
+        &citizen_feedback::http::openapi()
+            .to_pretty_json()
+            .expect("json"),
+    )
+    .expect("json");
+    let paths = spec["paths"].as_object().expect("paths");
+    let mut checked = 0;
+    for (path, item) in paths {
+        if !path.starts_with("/api/") {
+            continue;
+        }
+        for (method, op) in item.as_object().expect("item") {
+            let responses = &op["responses"];
+            let has = |s: &str| responses.get(s).is_some();
+            let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+            assert!(has("401"), "{method} {path}: 401");
+            if secured {
+                assert!(has("403"), "{method} {path}: 403");
+            }
+            if path.contains('{') {
+                assert!(has("404") && has("422"), "{method} {path}: 404, 422");
+            }
+            if op.get("requestBody").is_some() {
+                for s in ["400", "413", "415", "422"] {
+                    assert!(has(s), "{method} {path}: {s}");
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 50, "{checked} operations");
+}
+
+/// Free text refuses control characters, as the server does.
+#[test]
+fn free_text_says_it_refuses_control_characters() {
+    let spec: Value = serde_json::from_str(
+        &citizen_feedback::http::openapi()
+            .to_pretty_json()
+            .expect("json"),
+    )
+    .expect("json");
+    let login = &spec["components"]["schemas"]["LoginRequest"]["properties"]["login"];
+    assert!(
+        login["pattern"].as_str().is_some_and(|p| p.contains("u0000")),
+        "{login}"
+    );
+}

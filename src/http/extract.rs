@@ -65,6 +65,18 @@ async fn parse_json<S: Send + Sync, T: DeserializeOwned>(
     if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
         return Err(AppError::field("", Msg::InvalidCharacters));
     }
+    // Every body this API takes is a JSON object; serde would read a struct
+    // from an array too (`[null, null]`), which no client means.
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    if first.is_some_and(|b| b != b'{') {
+        let well_formed = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok();
+        if well_formed {
+            return Err(AppError::field(
+                "",
+                Msg::Expected(crate::messages::Expected::Object),
+            ));
+        }
+    }
     let de = &mut serde_json::Deserializer::from_slice(&bytes);
     let value: T = serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();

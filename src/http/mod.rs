@@ -56,12 +56,15 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document, as served at `/openapi.json` and checked in.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    let mut api = api_router().split_for_parts().1;
+    openapi::complete(&mut api);
+    api
 }
 
 /// The whole application: routes, `/openapi.json`, `/docs`, and the middleware.
 pub fn build_app(state: AppState) -> Router {
-    let (router, api) = api_router().split_for_parts();
+    let (router, mut api) = api_router().split_for_parts();
+    openapi::complete(&mut api);
     let http = &state.config.http;
 
     let cors = {

@@ -47,3 +47,180 @@ impl Modify for Security {
         );
     }
 }
+
+/// The error answers every operation of a kind can give, added where a
+/// handler's annotation does not list them already, so the spec names every
+/// status the server answers: 401 and 403 where a token is required (and 401
+/// wherever one may be sent: a bad token is refused even on public routes),
+/// 404 where the path names something, 400 for a malformed request, 415 and
+/// 413 where there is a body, 422 where anything is validated. Open311
+/// answers its own error lists and documents them itself.
+pub fn complete(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+
+    let problem = |what: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(what)
+                .content(
+                    crate::http::middleware::PROBLEM_JSON,
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ProblemBody")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    // The server refuses control characters in every text (NUL breaks
+    // PostgreSQL): say so on every free-text string.
+    if let Some(components) = api.components.as_mut() {
+        for (name, schema) in components.schemas.iter_mut() {
+            // Problems echo what the client sent (a bad parameter's name).
+            if name != "ProblemBody" && name != "FieldErrorBody" {
+                no_control_characters(schema);
+            }
+        }
+    }
+    for (path, item) in api.paths.paths.iter_mut() {
+        if !path.starts_with("/api/") {
+            continue;
+        }
+        let has_path_params = path.contains('{');
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let has_query = op.parameters.iter().flatten().any(|p| match p {
+                RefOr::T(p) => matches!(p.parameter_in, ParameterIn::Query | ParameterIn::Header),
+                RefOr::Ref(_) => true,
+            });
+            let has_body = op.request_body.is_some();
+            for p in op.parameters.iter_mut().flatten() {
+                if let RefOr::T(p) = p
+                    && let Some(schema) = p.schema.as_mut()
+                {
+                    no_control_characters(schema);
+                }
+            }
+            let mut add = |status: &str, what: &str| {
+                op.responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| problem(what));
+            };
+            add("401", "Missing, expired or revoked access token");
+            if secured {
+                add("403", "The caller's role may not do this");
+            }
+            if has_path_params || has_query {
+                add("404", "No such resource, or not visible to the caller");
+            }
+            if has_body || has_query || has_path_params {
+                add("400", "A malformed request");
+                add("422", "Validation failed: `errors` names each bad field");
+            }
+            if has_body {
+                add("413", "The body is larger than allowed");
+                add("415", "The body's content type is not accepted");
+            }
+        }
+    }
+}
+
+/// Text without control characters other than tab and line breaks.
+pub const TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$";
+
+/// Adds [`TEXT_PATTERN`] to every free string (no pattern, format or enum
+/// of its own) in `schema`, its properties and items.
+fn no_control_characters(schema: &mut utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ArrayItems, Schema, SchemaType, Type};
+    let RefOr::T(schema) = schema else { return };
+    match schema {
+        Schema::Object(o) => {
+            let is_string = match &o.schema_type {
+                SchemaType::Type(Type::String) => true,
+                SchemaType::Array(types) => types.contains(&Type::String),
+                _ => false,
+            };
+            if is_string && o.pattern.is_none() && o.format.is_none() && o.enum_values.is_none() {
+                o.pattern = Some(TEXT_PATTERN.to_owned());
+            }
+            for p in o.properties.values_mut() {
+                no_control_characters(p);
+            }
+        }
+        Schema::Array(a) => {
+            if let ArrayItems::RefOrSchema(items) = &mut a.items {
+                no_control_characters(items);
+            }
+        }
+        Schema::OneOf(o) => o.items.iter_mut().for_each(no_control_characters),
+        Schema::AllOf(o) => o.items.iter_mut().for_each(no_control_characters),
+        Schema::AnyOf(o) => o.items.iter_mut().for_each(no_control_characters),
+        _ => {}
+    }
+}
+
+/// A string parameter that takes one of `values` (what the server accepts),
+/// or the empty string (an empty parameter counts as absent).
+pub fn one_of<'a>(values: impl IntoIterator<Item = &'a str>) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(
+            values.into_iter().map(str::to_owned).chain([String::new()]),
+        ))
+        .build()
+}
+
+/// A calendar month, `YYYY-MM`.
+pub fn month() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(MONTH_PATTERN))
+        .examples(["2026-05"])
+        .build()
+}
+
+/// A calendar month that must be given, `YYYY-MM`.
+pub fn month_required() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(r"^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$"))
+        .examples(["2026-05"])
+        .build()
+}
+
+/// A month, or empty (an empty parameter counts as absent).
+pub const MONTH_PATTERN: &str = r"^((19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2]))?$";
+
+/// A UUID (or empty: absent).
+pub fn uuid() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(
+            r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$",
+        ))
+        .build()
+}
+
+/// An administrative area code: 1–32 letters, digits, `.` or `-`.
+pub fn area_code() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(r"^([A-Za-z0-9][A-Za-z0-9.-]{0,31})?$"))
+        .build()
+}

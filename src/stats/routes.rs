@@ -9,6 +9,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+
+use crate::http::openapi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -42,20 +44,41 @@ fn viewer(user: &CurrentUser) -> Viewer {
     }
 }
 
+fn group_by_values() -> utoipa::openapi::schema::Object {
+    openapi::one_of(GroupBy::ALL.iter().map(|g| g.as_str()))
+}
+
+fn unit_kinds() -> utoipa::openapi::schema::Object {
+    openapi::one_of(UnitKind::ALL.iter().map(|k| k.as_str()))
+}
+
+fn export_formats() -> utoipa::openapi::schema::Object {
+    openapi::one_of(["csv", "xlsx", "json"])
+}
+
+fn booleans() -> utoipa::openapi::schema::Object {
+    openapi::one_of(["true", "false"])
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StatsQuery {
     /// First month, `YYYY-MM` (default: 11 months before `to`).
+    #[param(schema_with = openapi::month)]
     pub from: Option<String>,
     /// Last month, `YYYY-MM` (default: the current month).
+    #[param(schema_with = openapi::month)]
     pub to: Option<String>,
     /// A unit id: that unit and everything below it.
+    #[param(schema_with = openapi::uuid)]
     pub unit: Option<String>,
     /// A category id or code.
     pub category: Option<String>,
     /// An area code.
+    #[param(schema_with = openapi::area_code)]
     pub area: Option<String>,
     /// `none` (default), `unit` (the unit's direct children, each with its subtree), `category`, `area`.
+    #[param(schema_with = group_by_values)]
     pub group_by: Option<String>,
 }
 
@@ -155,9 +178,11 @@ async fn summary(
 #[into_params(parameter_in = Query)]
 pub struct RankingQuery {
     /// `YYYY-MM` (default: the previous month).
+    #[param(schema_with = openapi::month)]
     pub month: Option<String>,
     /// A unit kind to rank (`ward`, `department`, …); default: the units
     /// directly under the root.
+    #[param(schema_with = unit_kinds)]
     pub level: Option<String>,
 }
 
@@ -203,7 +228,7 @@ pub struct CloseBody {
 /// Freeze a month's figures: exports of a closed month return this snapshot
 /// forever, while live figures stay available. Closing again is 409.
 #[utoipa::path(post, path = "/stats/months/{month}/close", tag = "statistics", security(("bearer" = [])),
-    params(("month" = String, Path, description = "YYYY-MM")),
+    params(("month" = String, Path, description = "YYYY-MM", pattern = r"^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$")),
     responses(
         (status = 201, body = CloseBody),
         (status = 409, description = "Already closed, or not over yet", body = ProblemBody, content_type = "application/problem+json"),
@@ -229,13 +254,17 @@ async fn close_month(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
-    /// `YYYY-MM`
+    /// `YYYY-MM` (required)
+    #[param(schema_with = openapi::month_required, required = true)]
     pub month: Option<String>,
     /// `csv` (default), `xlsx` or `json`.
+    #[param(schema_with = export_formats)]
     pub format: Option<String>,
     /// `none` (default), `unit`, `category`, `area`.
+    #[param(schema_with = group_by_values)]
     pub group_by: Option<String>,
     /// `true`: live figures even for a closed month.
+    #[param(schema_with = booleans)]
     pub live: Option<String>,
 }
 
