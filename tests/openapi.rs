@@ -89,7 +89,9 @@ fn free_text_says_it_refuses_control_characters() {
     .expect("json");
     let login = &spec["components"]["schemas"]["LoginRequest"]["properties"]["login"];
     assert!(
-        login["pattern"].as_str().is_some_and(|p| p.contains("u0000")),
+        login["pattern"]
+            .as_str()
+            .is_some_and(|p| p.contains("u0000")),
         "{login}"
     );
 }

@@ -25,9 +25,35 @@ pub const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
     "extra_working_days": []
 }))]
 pub struct CalendarData {
+    /// `mon` … `sun`: working intervals `["HH:MM", "HH:MM"]`, each starting
+    /// before it ends.
+    #[schema(schema_with = week_schema)]
     pub week: BTreeMap<String, Vec<[String; 2]>>,
     pub holidays: Vec<NaiveDate>,
     pub extra_working_days: Vec<NaiveDate>,
+}
+
+/// The week as the API takes it: the seven day names, each a list of
+/// `["HH:MM", "HH:MM"]` intervals.
+fn week_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, Type};
+    let day = || {
+        let time = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(r"^([01][0-9]|2[0-3]):[0-5][0-9]$"));
+        let interval = ArrayBuilder::new()
+            .items(time)
+            .min_items(Some(2))
+            .max_items(Some(2));
+        ArrayBuilder::new().items(interval)
+    };
+    let mut week = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    for d in DAYS {
+        week = week.property(d, day());
+    }
+    week.build()
 }
 
 fn hm(t: NaiveTime) -> String {

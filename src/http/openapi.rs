@@ -224,3 +224,45 @@ pub fn area_code() -> utoipa::openapi::schema::Object {
         .pattern(Some(r"^([A-Za-z0-9][A-Za-z0-9.-]{0,31})?$"))
         .build()
 }
+
+fn pattern(p: &str) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(p))
+        .build()
+}
+
+/// `true` or `false` (or empty).
+pub fn boolean() -> utoipa::openapi::schema::Object {
+    one_of(["true", "false"])
+}
+
+/// A page size, 1–100 (or empty: the default).
+pub fn limit() -> utoipa::openapi::schema::Object {
+    pattern(r"^([1-9][0-9]?|100)?$")
+}
+
+/// `me` or a user id (or empty).
+pub fn me_or_uuid() -> utoipa::openapi::schema::Object {
+    pattern(r"^(me|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")
+}
+
+/// A day, `YYYY-MM-DD` (or empty). An RFC 3339 instant is accepted too.
+pub fn day() -> utoipa::openapi::schema::Object {
+    pattern(r"^((19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8]))?$")
+}
+
+/// `minLng,minLat,maxLng,maxLat` (or empty).
+pub fn bbox() -> utoipa::openapi::schema::Object {
+    pattern(
+        r"^(-?1?[0-7]?[0-9](\.[0-9]+)?,-?[1-8]?[0-9](\.[0-9]+)?,-?1?[0-7]?[0-9](\.[0-9]+)?,-?[1-8]?[0-9](\.[0-9]+)?)?$",
+    )
+}
+
+/// A repeatable parameter taking one of `values` each time.
+pub fn list_of<'a>(values: impl IntoIterator<Item = &'a str>) -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(one_of(values))
+        .build()
+}

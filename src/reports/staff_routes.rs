@@ -26,6 +26,7 @@ use crate::domain::geo::BBox;
 use crate::entities::report_events;
 use crate::error::{AppError, AppResult, ProblemBody};
 use crate::http::extract::{ValidatedJson, ValidatedQuery};
+use crate::http::openapi;
 use crate::i18n;
 use crate::messages::Msg;
 use crate::org::units::subtree_ids;
@@ -42,30 +43,47 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(similar))
 }
 
+fn statuses() -> utoipa::openapi::schema::Array {
+    openapi::list_of(Status::ALL.iter().map(|s| s.as_str()))
+}
+
+fn sorts() -> utoipa::openapi::schema::Object {
+    openapi::one_of(["-created_at", "created_at", "due_at"])
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// Repeatable: `status=submitted&status=assigned` (or a comma list).
     #[serde(default)]
+    #[param(schema_with = statuses)]
     pub status: Vec<String>,
     /// Category id or code.
     pub category: Option<String>,
     /// A unit id: that unit and everything below it.
+    #[param(schema_with = openapi::uuid)]
     pub unit: Option<String>,
     /// `me` or a user id.
+    #[param(schema_with = openapi::me_or_uuid)]
     pub assignee: Option<String>,
     /// `true`: open and past the deadline.
+    #[param(schema_with = openapi::boolean)]
     pub overdue: Option<String>,
     /// Text, diacritics-insensitive (`duong lang` finds `Đường Láng`).
     pub q: Option<String>,
     /// `minLng,minLat,maxLng,maxLat` (exact locations).
+    #[param(schema_with = openapi::bbox)]
     pub bbox: Option<String>,
     /// Filed at or after (YYYY-MM-DD in the city's zone, or RFC 3339).
+    #[param(schema_with = openapi::day)]
     pub from: Option<String>,
     /// Filed before (YYYY-MM-DD: before the end of that day).
+    #[param(schema_with = openapi::day)]
     pub to: Option<String>,
     /// `-created_at` (default, newest first), `created_at`, `due_at` (soonest first, none last).
+    #[param(schema_with = sorts)]
     pub sort: Option<String>,
+    #[param(schema_with = openapi::limit)]
     pub limit: Option<String>,
     pub cursor: Option<String>,
 }
