@@ -415,12 +415,15 @@ async fn an_admin_disables_a_citizen_and_only_that() {
 
 // --- Password reset by code, through a fake SMS gateway on 127.0.0.1. ---
 
-/// What the fake gateway received: the JSON bodies and one header.
+/// One message the fake gateway received: its JSON body and `X-Api-Key`.
+type Received = (Value, Option<String>);
+
+/// What the fake gateway received.
 #[derive(Clone, Default)]
-struct Inbox(Arc<Mutex<Vec<(Value, Option<String>)>>>);
+struct Inbox(Arc<Mutex<Vec<Received>>>);
 
 impl Inbox {
-    fn all(&self) -> Vec<(Value, Option<String>)> {
+    fn all(&self) -> Vec<Received> {
         self.0.lock().expect("inbox").clone()
     }
 
