@@ -365,18 +365,24 @@ async fn an_admin_disables_a_citizen_and_only_that() {
     let citizen = app.register("0912345678").await;
     let path = format!("/api/v1/admin/users/{}", citizen.user_id);
     // A citizen cannot be given a role, a unit or a name here.
-    for body in [
-        json!({"role": "officer"}),
-        json!({"unit_id": null}),
-        json!({"full_name": "Ai đó", "disabled": true}),
+    for (field, body) in [
+        ("role", json!({"role": "officer"})),
+        ("unit_id", json!({"unit_id": null})),
+        ("full_name", json!({"full_name": "Ai đó", "disabled": true})),
     ] {
         let res = app
             .patch(&path)
             .token(&admin.access)
+            .lang("en")
             .json(&body)
             .send()
             .await;
         res.assert_problem(422, "validation-error");
+        assert_eq!(res.body["errors"][0]["field"], field, "{}", res.body);
+        assert_eq!(
+            res.body["errors"][0]["message"],
+            "A citizen account can only be disabled or enabled here."
+        );
     }
     assert_eq!(
         me(&app, &citizen).await,

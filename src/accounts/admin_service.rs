@@ -60,8 +60,13 @@ pub async fn update_staff(
         .filter(|u| u.deleted_at.is_none())
         .ok_or(AppError::NotFound)?;
     if user.role == Role::Citizen {
-        if changes.role.is_some() || changes.unit_id.is_some() || changes.full_name.is_some() {
-            return Err(AppError::field("role", Msg::CitizenChangeNotAllowed));
+        let refused = [
+            ("role", changes.role.is_some()),
+            ("unit_id", changes.unit_id.is_some()),
+            ("full_name", changes.full_name.is_some()),
+        ];
+        if let Some((field, _)) = refused.iter().find(|(_, given)| *given) {
+            return Err(AppError::field(*field, Msg::CitizenChangeNotAllowed));
         }
     } else {
         let role = changes.role.unwrap_or(user.role);
