@@ -63,6 +63,65 @@ pub struct Config {
     pub notifications: NotificationsConfig,
     pub stream: StreamConfig,
     pub open311: Open311Config,
+    pub password_reset: ResetConfig,
+}
+
+/// Password reset by one-time code, and the senders of the codes.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ResetConfig {
+    pub code_ttl_minutes: u64,
+    pub max_attempts: u32,
+    pub request_ip_burst: u32,
+    pub request_ip_per_hour: u32,
+    pub request_account_burst: u32,
+    pub request_account_per_hour: u32,
+    pub confirm_ip_burst: u32,
+    pub confirm_ip_per_minute: u32,
+    pub confirm_account_burst: u32,
+    pub confirm_account_per_minute: u32,
+    pub queue: usize,
+    pub max_concurrent_sends: usize,
+    pub send_timeout_secs: u64,
+    /// `log` | `http`
+    pub sms_sender: String,
+    /// `log` | `smtp`
+    pub email_sender: String,
+    pub sms_http: SmsHttpConfig,
+    pub smtp: SmtpConfig,
+}
+
+/// A generic HTTP SMS gateway (see `accounts::code_sender`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct SmsHttpConfig {
+    pub url: String,
+    pub method: String,
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+    pub body: String,
+    /// `json` | `form` | `raw`
+    pub body_encoding: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (required), usually port 587.
+    Starttls,
+    /// TLS from the start, usually port 465.
+    Tls,
+    /// No encryption: only for a relay on the same host or a test server.
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: String,
+    pub password: Secret,
+    /// `Name <address>` or an address.
+    pub from: String,
 }
 
 /// Open311 filing by other city systems.
@@ -417,6 +476,7 @@ impl Config {
                 return Err(ConfigError(format!("{key}: must be at least 1")));
             }
         }
+        self.validate_reset()?;
         if self.http.request_timeout_secs == 0 {
             return err("http.request_timeout_secs: must be at least 1");
         }
@@ -425,6 +485,104 @@ impl Config {
                 return Err(ConfigError(format!(
                     "http.cors_allowed_origins: {origin:?} is not a valid origin"
                 )));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_reset(&self) -> Result<(), ConfigError> {
+        let r = &self.password_reset;
+        let fail = |s: String| Err(ConfigError(s));
+        for (key, v) in [
+            ("code_ttl_minutes", r.code_ttl_minutes),
+            ("max_attempts", u64::from(r.max_attempts)),
+            ("request_ip_burst", u64::from(r.request_ip_burst)),
+            ("request_ip_per_hour", u64::from(r.request_ip_per_hour)),
+            ("request_account_burst", u64::from(r.request_account_burst)),
+            (
+                "request_account_per_hour",
+                u64::from(r.request_account_per_hour),
+            ),
+            ("confirm_ip_burst", u64::from(r.confirm_ip_burst)),
+            ("confirm_ip_per_minute", u64::from(r.confirm_ip_per_minute)),
+            ("confirm_account_burst", u64::from(r.confirm_account_burst)),
+            (
+                "confirm_account_per_minute",
+                u64::from(r.confirm_account_per_minute),
+            ),
+            ("queue", r.queue as u64),
+            ("max_concurrent_sends", r.max_concurrent_sends as u64),
+            ("send_timeout_secs", r.send_timeout_secs),
+        ] {
+            if v == 0 {
+                return fail(format!("password_reset.{key}: must be at least 1"));
+            }
+        }
+        if r.code_ttl_minutes > 24 * 60 {
+            return fail("password_reset.code_ttl_minutes: at most 1440 (a day)".into());
+        }
+        if r.send_timeout_secs > 120 {
+            return fail("password_reset.send_timeout_secs: at most 120".into());
+        }
+        match r.sms_sender.as_str() {
+            "log" => {}
+            "http" => {
+                let h = &r.sms_http;
+                match url::Url::parse(&h.url.replace(['{', '}'], "")) {
+                    Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+                    _ => {
+                        return fail(
+                            "password_reset.sms_http.url: must be an absolute http(s) URL".into(),
+                        );
+                    }
+                }
+                if !matches!(
+                    h.method.trim().to_uppercase().as_str(),
+                    "GET" | "POST" | "PUT" | "PATCH"
+                ) {
+                    return fail(
+                        "password_reset.sms_http.method: must be GET, POST, PUT or PATCH".into(),
+                    );
+                }
+                if !matches!(h.body_encoding.as_str(), "json" | "form" | "raw") {
+                    return fail(
+                        "password_reset.sms_http.body_encoding: must be json, form or raw".into(),
+                    );
+                }
+                for (name, value) in &h.headers {
+                    if axum::http::HeaderName::from_bytes(name.as_bytes()).is_err()
+                        || axum::http::HeaderValue::from_str(value).is_err()
+                    {
+                        return fail(format!(
+                            "password_reset.sms_http.headers: {name:?} is not a valid header"
+                        ));
+                    }
+                }
+            }
+            other => {
+                return fail(format!(
+                    "password_reset.sms_sender: {other:?} is not log or http"
+                ));
+            }
+        }
+        match r.email_sender.as_str() {
+            "log" => {}
+            "smtp" => {
+                if r.smtp.host.trim().is_empty() {
+                    return fail(
+                        "password_reset.smtp.host: required with email_sender = \"smtp\"".into(),
+                    );
+                }
+                if r.smtp.from.parse::<lettre::message::Mailbox>().is_err() {
+                    return fail(
+                        "password_reset.smtp.from: must be an address or `Name <address>`".into(),
+                    );
+                }
+            }
+            other => {
+                return fail(format!(
+                    "password_reset.email_sender: {other:?} is not log or smtp"
+                ));
             }
         }
         Ok(())

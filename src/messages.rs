@@ -131,6 +131,22 @@ pub enum Msg {
     Open311Notice {
         due: String,
     },
+    // Sessions and passwords.
+    SessionEnded,
+    WrongPassword,
+    SamePassword,
+    InvalidResetCode,
+    LastAdmin,
+    CitizenChangeNotAllowed,
+    ResetCodeText {
+        code: String,
+        minutes: u64,
+    },
+    ResetCodeSubject,
+    ResetCodeEmailBody {
+        code: String,
+        minutes: u64,
+    },
 }
 
 /// What a field expects, named in words a person reads.
@@ -314,6 +330,25 @@ impl Msg {
             }
             UnknownEventType => "Loại sự kiện không hợp lệ (xem danh sách report.*, hoặc \"*\").".into(),
             DeliveryNotFailed => "Chỉ gửi lại được lần chuyển đã thất bại.".into(),
+            SessionEnded => "Phiên đăng nhập đã kết thúc; hãy đăng nhập lại.".into(),
+            WrongPassword => "Mật khẩu hiện tại không đúng.".into(),
+            SamePassword => "Mật khẩu mới phải khác mật khẩu hiện tại.".into(),
+            InvalidResetCode => {
+                "Mã không đúng, đã hết hạn hoặc đã dùng hết số lần thử; hãy yêu cầu mã mới.".into()
+            }
+            LastAdmin => {
+                "Không thể vô hiệu hóa hoặc hạ quyền quản trị viên đang hoạt động cuối cùng.".into()
+            }
+            CitizenChangeNotAllowed => {
+                "Với tài khoản công dân chỉ có thể khóa hoặc mở khóa (disabled).".into()
+            }
+            ResetCodeText { code, minutes } => format!(
+                "Ma dat lai mat khau cua ban la {code}. Ma co hieu luc {minutes} phut. Khong chia se ma nay voi bat ky ai."
+            ),
+            ResetCodeSubject => "Mã đặt lại mật khẩu".into(),
+            ResetCodeEmailBody { code, minutes } => format!(
+                "Mã đặt lại mật khẩu của bạn là {code}.\n\nMã có hiệu lực trong {minutes} phút và chỉ dùng được một lần. Không chia sẻ mã này với bất kỳ ai.\n\nNếu bạn không yêu cầu đặt lại mật khẩu, hãy bỏ qua thư này."
+            ),
         }
     }
 
@@ -433,6 +468,23 @@ impl Msg {
             }
             UnknownEventType => "Unknown event type (see the report.* list, or \"*\").".into(),
             DeliveryNotFailed => "Only a failed delivery can be sent again.".into(),
+            SessionEnded => "This session has ended; sign in again.".into(),
+            WrongPassword => "The current password is wrong.".into(),
+            SamePassword => "The new password must differ from the current one.".into(),
+            InvalidResetCode => {
+                "The code is wrong, expired or out of tries; request a new one.".into()
+            }
+            LastAdmin => "The last active admin cannot be disabled or demoted.".into(),
+            CitizenChangeNotAllowed => {
+                "A citizen account can only be disabled or enabled here.".into()
+            }
+            ResetCodeText { code, minutes } => format!(
+                "Your password reset code is {code}. It is valid for {minutes} minutes. Do not share it with anyone."
+            ),
+            ResetCodeSubject => "Password reset code".into(),
+            ResetCodeEmailBody { code, minutes } => format!(
+                "Your password reset code is {code}.\n\nIt is valid for {minutes} minutes and works once. Do not share it with anyone.\n\nIf you did not ask to reset your password, ignore this message."
+            ),
         }
     }
 }

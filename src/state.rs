@@ -30,6 +30,8 @@ pub struct AppState {
     pub filing_limit: Arc<Limiter<Uuid>>,
     /// Open311 filings, per API client.
     pub open311_limit: Arc<Limiter<Uuid>>,
+    /// Password reset by code: limits, queue, senders.
+    pub resets: crate::accounts::reset_service::Resets,
 }
 
 impl AppState {
@@ -70,6 +72,13 @@ impl AppState {
                 config.open311.per_key_per_minute,
                 std::time::Duration::from_secs(60),
             )),
+            resets: crate::accounts::reset_service::Resets::new(
+                &config.password_reset,
+                config.jwt_secret.expose(),
+                crate::accounts::code_sender::Senders::from_config(&config.password_reset),
+                db.clone(),
+                clock.clone(),
+            ),
             storage,
             push: crate::delivery::push::Push::from_config(&config.push),
             jwt: Arc::new(JwtKeys::new(&config.jwt_secret, &config.auth)),

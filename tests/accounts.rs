@@ -280,9 +280,19 @@ async fn me_requires_a_valid_access_token() {
     assert_eq!(none.header("www-authenticate"), Some("Bearer"));
 
     let now = app.clock.now().timestamp();
+    // The session of the real token: a forged token must name a live one.
+    let sid = {
+        use base64::Engine as _;
+        let payload = s.access.split('.').nth(1).expect("payload");
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64");
+        serde_json::from_slice::<Value>(&raw).expect("claims")["sid"].clone()
+    };
+    assert!(sid.is_string(), "access tokens name their session");
     let claims = |iss: &str, aud: &str, exp: i64, typ: &str| {
         json!({"iss": iss, "aud": aud, "sub": s.user_id, "exp": exp, "iat": now, "jti": uuid::Uuid::new_v4(),
-               "role": "admin", "unit": null, "typ": typ})
+               "role": "admin", "unit": null, "sid": sid, "typ": typ})
     };
     let sign = |alg: Algorithm, c: &Value| {
         jsonwebtoken::encode(
@@ -359,6 +369,16 @@ async fn me_requires_a_valid_access_token() {
             ),
         ),
         ("refresh token", s.refresh.clone()),
+        ("no session", {
+            let mut c = good.clone();
+            c.as_object_mut().expect("object").remove("sid");
+            sign(Algorithm::HS256, &c)
+        }),
+        ("unknown session", {
+            let mut c = good.clone();
+            c["sid"] = json!(uuid::Uuid::now_v7());
+            sign(Algorithm::HS256, &c)
+        }),
         ("garbage", "abc.def.ghi".to_owned()),
         (
             "other secret",
@@ -490,10 +510,16 @@ async fn logout_revokes_the_session() {
         .send()
         .await;
     assert_eq!(res.status, 200);
+    // The ended session's access token stops working too.
+    app.get("/api/v1/me")
+        .token(&s.access)
+        .send()
+        .await
+        .assert_problem(401, "unauthorized");
     // Logging out twice is fine; logging out without a token is not.
     let res = app
         .post("/api/v1/auth/logout")
-        .token(&s.access)
+        .token(&other.access)
         .json(&json!({"refresh_token": s.refresh}))
         .send()
         .await;

@@ -290,14 +290,14 @@ async fn staff_accounts_are_managed_by_admins() {
             .all(|u| u["role"] != "citizen")
     );
 
-    // Citizens are not staff: 404 here.
+    // A citizen account can be disabled here, never made staff.
     let citizen = app.register("0912345678").await;
     app.patch(&format!("/api/v1/admin/users/{}", citizen.user_id))
         .token(t)
         .json(&json!({"role": "admin"}))
         .send()
         .await
-        .assert_problem(404, "not-found");
+        .assert_problem(422, "validation-error");
 }
 
 #[tokio::test]

@@ -392,6 +392,7 @@ async fn a_client_that_stops_reading_is_dropped_with_a_clear_end() {
                 unit_id: None,
             },
             token_expires_at: app.clock.now() + chrono::Duration::hours(1),
+            session_id: None,
         },
         scope: citizen_feedback::reports::scope::StaffScope::All,
         config: FeedConfig {
@@ -485,4 +486,50 @@ async fn a_browser_on_a_configured_origin_may_fetch_the_stream() {
         .to_ascii_lowercase();
     assert!(allowed.contains("last-event-id"), "{allowed}");
     assert!(allowed.contains("authorization"), "{allowed}");
+}
+
+#[tokio::test]
+async fn a_stream_ends_when_its_session_ends() {
+    let app =
+        TestApp::spawn_with(|f| fast(f).merge(Serialized::default("stream.session_check_secs", 1)))
+            .await;
+    let admin = app.admin().await;
+    let officer = app.admin().await;
+    // An admin revokes every session of the account: the open stream ends.
+    let mut s = Sse::open(&app, &officer.access, None).await;
+    s.ready().await;
+    let res = app
+        .post(&format!(
+            "/api/v1/admin/users/{}/revoke-sessions",
+            officer.user_id
+        ))
+        .token(&admin.access)
+        .send()
+        .await;
+    assert_eq!(res.status, 204, "{}", res.body);
+    let f = s.event().await;
+    assert_eq!(f.event.as_deref(), Some("stream.end"));
+    assert_eq!(f.json()["reason"], "session_ended");
+    assert!(s.frame(WAIT).await.is_none(), "the stream is closed");
+    // And the token cannot open another.
+    let res = app
+        .get("/api/v1/staff/stream")
+        .token(&officer.access)
+        .send()
+        .await;
+    res.assert_problem(401, "unauthorized");
+
+    // Logging out ends the stream of that session.
+    let mut s = Sse::open(&app, &admin.access, None).await;
+    s.ready().await;
+    let res = app
+        .post("/api/v1/auth/logout")
+        .token(&admin.access)
+        .json(&json!({"refresh_token": admin.refresh}))
+        .send()
+        .await;
+    assert_eq!(res.status, 204, "{}", res.body);
+    let f = s.event().await;
+    assert_eq!(f.event.as_deref(), Some("stream.end"));
+    assert_eq!(f.json()["reason"], "session_ended");
 }

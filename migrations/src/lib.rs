@@ -16,6 +16,7 @@ mod m20261124_000009_versions;
 mod m20261124_000010_delivery;
 mod m20261124_000011_reminders;
 mod m20261124_000012_open311;
+mod m20261124_000013_sessions;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000010_delivery::Migration),
             Box::new(m20261124_000011_reminders::Migration),
             Box::new(m20261124_000012_open311::Migration),
+            Box::new(m20261124_000013_sessions::Migration),
         ]
     }
 }

@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_staff, create_staff))
         .routes(routes!(update_staff))
+        .routes(routes!(revoke_sessions))
         .routes(routes!(list_clients, create_client))
         .routes(routes!(revoke_client))
 }
@@ -144,14 +145,20 @@ impl Validate for UpdateStaff {
     }
 }
 
-/// Change a staff member's role or unit, or disable the account.
+/// Change a staff member's role, unit or name, or disable (re-enable) any
+/// account, a citizen's too. Disabling ends every session of the account at
+/// once (tokens, open streams, push devices). A citizen account takes only
+/// `disabled`. The last active admin can be neither disabled nor demoted.
 #[utoipa::path(patch, path = "/admin/users/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body = UpdateStaff,
     responses(
         (status = 200, body = UserBody),
-        (status = 404, description = "No such staff account (citizens are not managed here)", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No such account (or a deleted one)", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "It would leave no active admin", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields; a role, unit or name change for a citizen account", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 async fn update_staff(
     State(state): State<AppState>,
@@ -167,6 +174,26 @@ async fn update_staff(
     };
     let user = admin_service::update_staff(state.ctx(), id, changes).await?;
     Ok(Json(user.into()))
+}
+
+/// End every session of an account: its access tokens stop working, its
+/// open streams end, its push devices are removed. It can sign in again
+/// (unless disabled).
+#[utoipa::path(post, path = "/admin/users/{id}/revoke-sessions", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 204, description = "Every session of the account has ended"),
+        (status = 401, description = "Not signed in", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+async fn revoke_sessions(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(id): Path<Uuid>,
+) -> AppResult<StatusCode> {
+    admin_service::revoke_sessions(state.ctx(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

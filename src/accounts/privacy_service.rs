@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use crate::context::Ctx;
 use crate::db::begin_write;
-use crate::entities::{media, refresh_tokens, report_followers, report_media, reports, users};
+use crate::entities::{
+    media, password_reset_codes, refresh_tokens, report_followers, report_media, reports, users,
+};
 use crate::error::AppResult;
 use crate::media::storage::Storage;
 
@@ -33,7 +35,11 @@ pub async fn delete_account(ctx: Ctx<'_>, storage: &Storage, user: users::Model)
         .filter(refresh_tokens::Column::UserId.eq(user_id))
         .exec(&txn)
         .await?;
-    // The account row stays (anonymized), so the foreign key does not cascade.
+    // The account row stays (anonymized), so the foreign keys do not cascade.
+    password_reset_codes::Entity::delete_many()
+        .filter(password_reset_codes::Column::UserId.eq(user_id))
+        .exec(&txn)
+        .await?;
     crate::delivery::devices_service::forget_user(&txn, user_id).await?;
     crate::reports::service::forget_person(&txn, user_id).await?;
     let owned = media::Entity::find()

@@ -336,3 +336,87 @@ pub async fn logout(ctx: Ctx<'_>, user_id: Uuid, token: &str) -> AppResult<()> {
     txn.commit().await?;
     Ok(())
 }
+
+/// Ends every session of `user_id` but `keep` (when given): their refresh
+/// tokens are revoked, so their access tokens and open streams stop at once
+/// (`auth::session`), and the push devices they registered are removed.
+/// Runs inside the caller's transaction.
+pub async fn end_sessions<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> AppResult<u64> {
+    let mut q = refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_tokens::Column::UserId.eq(user_id))
+        .filter(refresh_tokens::Column::RevokedAt.is_null());
+    if let Some(family) = keep {
+        q = q.filter(refresh_tokens::Column::FamilyId.ne(family));
+    }
+    let ended = q.exec(db).await?.rows_affected;
+    match keep {
+        Some(family) => {
+            crate::delivery::devices_service::forget_user_except(db, user_id, family).await?
+        }
+        None => crate::delivery::devices_service::forget_user(db, user_id).await?,
+    };
+    Ok(ended)
+}
+
+/// The password rules, with the account's own details as forbidden inputs;
+/// 422 on `field`.
+pub fn check_password_for(user: &users::Model, password: &str, field: &str) -> AppResult<()> {
+    let inputs: Vec<&str> = [
+        user.phone.as_deref(),
+        user.email.as_deref(),
+        Some(user.full_name.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|s| !s.is_empty())
+    .collect();
+    crate::auth::password::check_policy(password, &inputs).map_err(|m| AppError::field(field, m))
+}
+
+/// Changes the caller's password. A wrong current password is 422 on
+/// `current_password` (tries are throttled per account with the login
+/// limiter); the new one follows the password rules and must differ. Every
+/// other session of the account ends; the caller's (`session`) stays.
+pub async fn change_password(
+    ctx: Ctx<'_>,
+    passwords: &PasswordHasher,
+    per_account: &Limiter<String>,
+    user: &users::Model,
+    session: Uuid,
+    current: &str,
+    new: &str,
+) -> AppResult<()> {
+    per_account.check(&format!("password-change:{}", user.id))?;
+    if !passwords
+        .verify(current, Some(user.password_hash.as_str()))
+        .await?
+    {
+        return Err(AppError::field("current_password", Msg::WrongPassword));
+    }
+    if current == new {
+        return Err(AppError::field("new_password", Msg::SamePassword));
+    }
+    check_password_for(user, new, "new_password")?;
+    let hash = passwords.hash(new).await?;
+    let txn = begin_write(ctx.db).await?;
+    // The account may have been disabled or its session ended meanwhile.
+    let updated = users::Entity::update_many()
+        .col_expr(users::Column::PasswordHash, Expr::value(hash))
+        .col_expr(users::Column::UpdatedAt, Expr::value(ctx.now))
+        .filter(users::Column::Id.eq(user.id))
+        .filter(users::Column::DisabledAt.is_null())
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(AppError::Unauthorized(Msg::SessionEnded));
+    }
+    end_sessions(&txn, user.id, Some(session), ctx.now).await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -2,16 +2,20 @@
 //! `Citizen`, `Staff` or `Admin`, and its signature says who may call it.
 //!
 //! The token is checked (HS256 only, issuer, audience, expiry on the app clock),
-//! then the account is loaded, so a disabled or deleted account loses access at
-//! once and role or unit changes take effect on the next request.
+//! then the account is loaded together with the token's session
+//! (`auth::session::live_user`, one query), so a disabled or deleted account,
+//! and a session that ended (logout, refresh-token reuse, password change or
+//! reset, an admin's revocation) lose access at once, and role or unit
+//! changes take effect on the next request. A token that names no session
+//! cannot be ended, so it is refused.
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use sea_orm::EntityTrait;
 use uuid::Uuid;
 
 use super::Role;
+use super::session::live_user;
 use super::tokens::TokenError;
 use crate::domain::Actor;
 use crate::entities::users;
@@ -24,8 +28,8 @@ pub struct CurrentUser {
     pub id: Uuid,
     pub role: Role,
     pub unit_id: Option<Uuid>,
-    /// The session (refresh-token family) of the access token, when it names one.
-    pub session_id: Option<Uuid>,
+    /// The session (refresh-token family) of the access token.
+    pub session_id: Uuid,
     pub user: users::Model,
 }
 
@@ -69,17 +73,18 @@ where
                 TokenError::Expired => AppError::Unauthorized(Msg::TokenExpired),
                 TokenError::Invalid => AppError::Unauthorized(Msg::InvalidToken),
             })?;
-        let user = users::Entity::find_by_id(claims.sub)
-            .one(&state.db)
-            .await?
-            .filter(|u| u.disabled_at.is_none())
+        let sid = claims
+            .sid
             .ok_or(AppError::Unauthorized(Msg::InvalidToken))?;
+        let user = live_user(&state.db, claims.sub, sid, state.clock.now())
+            .await?
+            .ok_or(AppError::Unauthorized(Msg::SessionEnded))?;
         let role = user.role;
         let current = CurrentUser {
             id: user.id,
             role,
             unit_id: user.unit_id,
-            session_id: claims.sid,
+            session_id: sid,
             user,
         };
         parts.extensions.insert(current.clone());

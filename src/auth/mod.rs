@@ -4,6 +4,7 @@
 pub mod extract;
 pub mod password;
 pub mod rate_limit;
+pub mod session;
 pub mod tokens;
 
 pub use crate::domain::Role;

@@ -27,7 +27,8 @@ pub struct Claims {
     pub role: Role,
     pub unit: Option<Uuid>,
     /// The session (refresh-token family) the token was issued in. Tokens
-    /// issued before the claim existed have none and stay valid.
+    /// issued before the claim existed have none: they decode, but the
+    /// extractors refuse them (a session they do not name cannot be ended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<Uuid>,
     /// Always `access`: keeps any other JWT we might sign from passing as one.

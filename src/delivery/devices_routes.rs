@@ -124,7 +124,7 @@ async fn put_device(
         state.ctx(),
         NewDevice {
             user_id: user.id,
-            session_id: user.session_id,
+            session_id: Some(user.session_id),
             token,
             platform,
             locale,

@@ -3,7 +3,7 @@
 //! the session removes it, and so does deleting the account.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
@@ -189,6 +189,25 @@ pub async fn forget_session<C: ConnectionTrait>(db: &C, session_id: Uuid) -> App
 pub async fn forget_user<C: ConnectionTrait>(db: &C, user_id: Uuid) -> AppResult<u64> {
     Ok(devices::Entity::delete_many()
         .filter(devices::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Removes every device of a user but those registered in the session
+/// `keep` (a password change ends the other sessions, not the caller's).
+pub async fn forget_user_except<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    keep: Uuid,
+) -> AppResult<u64> {
+    Ok(devices::Entity::delete_many()
+        .filter(devices::Column::UserId.eq(user_id))
+        .filter(
+            devices::Column::SessionId
+                .ne(keep)
+                .or(devices::Column::SessionId.is_null()),
+        )
         .exec(db)
         .await?
         .rows_affected)

@@ -10,6 +10,7 @@ pub mod media;
 pub mod notifications;
 pub mod open311_requests;
 pub mod outbox;
+pub mod password_reset_codes;
 pub mod refresh_tokens;
 pub mod report_events;
 pub mod report_followers;

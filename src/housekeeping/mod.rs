@@ -13,7 +13,8 @@ use uuid::Uuid;
 use crate::context::Ctx;
 use crate::domain::DeliveryStatus;
 use crate::entities::{
-    media, notifications, outbox, refresh_tokens, report_media, webhook_deliveries,
+    media, notifications, outbox, password_reset_codes, refresh_tokens, report_media,
+    webhook_deliveries,
 };
 use crate::error::AppResult;
 use crate::media::storage::Storage;
@@ -43,6 +44,8 @@ impl Default for Retention {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Swept {
     pub expired_sessions: u64,
+    /// Password reset codes past their expiry, used or not.
+    pub expired_reset_codes: u64,
     pub unattached_media: u64,
     pub outbox_rows: u64,
     pub webhook_deliveries: u64,
@@ -52,6 +55,7 @@ pub struct Swept {
 impl Swept {
     pub fn total(&self) -> u64 {
         self.expired_sessions
+            + self.expired_reset_codes
             + self.unattached_media
             + self.outbox_rows
             + self.webhook_deliveries
@@ -66,6 +70,7 @@ const BATCH: u64 = 500;
 pub async fn sweep(ctx: Ctx<'_>, storage: &Storage, keep: &Retention) -> AppResult<Swept> {
     Ok(Swept {
         expired_sessions: expired_sessions(ctx).await?,
+        expired_reset_codes: expired_reset_codes(ctx).await?,
         unattached_media: unattached_media(ctx, storage, keep).await?,
         outbox_rows: delivered_outbox(ctx, keep).await?,
         webhook_deliveries: finished_webhook_deliveries(ctx, keep).await?,
@@ -78,6 +83,15 @@ pub async fn sweep(ctx: Ctx<'_>, storage: &Storage, keep: &Retention) -> AppResu
 async fn expired_sessions(ctx: Ctx<'_>) -> AppResult<u64> {
     Ok(refresh_tokens::Entity::delete_many()
         .filter(refresh_tokens::Column::ExpiresAt.lt(ctx.now))
+        .exec(ctx.db)
+        .await?
+        .rows_affected)
+}
+
+/// Password reset codes past their expiry: no code works after it.
+async fn expired_reset_codes(ctx: Ctx<'_>) -> AppResult<u64> {
+    Ok(password_reset_codes::Entity::delete_many()
+        .filter(password_reset_codes::Column::ExpiresAt.lt(ctx.now))
         .exec(ctx.db)
         .await?
         .rows_affected)

@@ -39,6 +39,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
             crate::accounts::routes::router()
                 .merge(crate::accounts::admin_routes::router())
                 .merge(crate::accounts::privacy_routes::router())
+                .merge(crate::accounts::reset_routes::router())
                 .merge(crate::org::routes::router())
                 .merge(crate::reports::routes::router())
                 .merge(crate::reports::staff_routes::router())

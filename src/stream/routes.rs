@@ -43,7 +43,7 @@ pub const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 /// few seconds, after an `event: stream.reset` (reload the queue); one that
 /// is not a UUID is 422. The stream ends with `event: stream.end` (`data:
 /// {reason, message}`; reasons `token_expired`, `account_closed`,
-/// `account_changed`, `server_shutdown`) or, when the client leaves
+/// `account_changed`, `session_ended`, `server_shutdown`) or, when the client leaves
 /// `stream.buffer` events unread for a heartbeat interval, `event:
 /// stream.overflow`: reconnect with `Last-Event-ID` (and a fresh token).
 #[utoipa::path(get, path = "/staff/stream", tag = "staff", security(("bearer" = [])),
@@ -93,6 +93,7 @@ async fn stream(
         caller: Caller {
             actor,
             token_expires_at,
+            session_id: Some(user.session_id),
         },
         scope,
         config: FeedConfig::from_config(config),

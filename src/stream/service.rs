@@ -12,6 +12,7 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::auth::session::session_alive;
 use crate::context::Ctx;
 use crate::domain::{Actor, EventKind, Status};
 use crate::entities::{report_events, reports, users};
@@ -123,6 +124,9 @@ pub struct Caller {
     pub actor: Actor,
     /// When the access token that opened the stream expires.
     pub token_expires_at: DateTime<Utc>,
+    /// The session (refresh-token family) of that token: the stream ends
+    /// with it. `None` only for feeds started without a token (tests).
+    pub session_id: Option<Uuid>,
 }
 
 /// Why a stream ends before the client closes it.
@@ -134,6 +138,9 @@ pub enum EndReason {
     AccountClosed,
     /// The role or unit changed, and with it the scope: reconnect.
     AccountChanged,
+    /// The session ended: logout, refresh-token reuse, a password change
+    /// or reset, an admin's revocation.
+    SessionEnded,
     /// The server is shutting down: reconnect (to another instance).
     ServerShutdown,
 }
@@ -144,6 +151,7 @@ impl EndReason {
             EndReason::TokenExpired => "token_expired",
             EndReason::AccountClosed => "account_closed",
             EndReason::AccountChanged => "account_changed",
+            EndReason::SessionEnded => "session_ended",
             EndReason::ServerShutdown => "server_shutdown",
         }
     }
@@ -157,6 +165,7 @@ impl EndReason {
             EndReason::AccountChanged => {
                 "The account's role or unit changed; reconnect to read the new scope."
             }
+            EndReason::SessionEnded => "The session has ended; sign in again.",
             EndReason::ServerShutdown => {
                 "The server is shutting down; reconnect with Last-Event-ID."
             }
@@ -181,6 +190,11 @@ pub async fn standing(ctx: Ctx<'_>, caller: &Caller) -> AppResult<Option<EndReas
         Some(u) if u.role != caller.actor.role || u.unit_id != caller.actor.unit_id => {
             Some(EndReason::AccountChanged)
         }
-        Some(_) => None,
+        Some(u) => match caller.session_id {
+            Some(sid) if !session_alive(ctx.db, u.id, sid, ctx.now).await? => {
+                Some(EndReason::SessionEnded)
+            }
+            _ => None,
+        },
     })
 }
