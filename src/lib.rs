@@ -57,12 +57,12 @@ pub async fn serve_until(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let grace = Duration::from_secs(state.config.http.shutdown_grace_secs);
-    let limits = state.auth_limits.clone();
+    let limits = state.clone();
     let pruner = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            limits.prune();
+            limits.prune_limits();
         }
     });
     let closer = {

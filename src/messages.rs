@@ -22,7 +22,9 @@ pub enum Msg {
     UnsupportedContentType,
     PayloadTooLarge,
     RequestTimeout,
-    TooManyRequests { retry_after: u64 },
+    TooManyRequests {
+        retry_after: u64,
+    },
     ValidationFailed,
     BadRequest,
     PhoneTaken,
@@ -33,8 +35,12 @@ pub enum Msg {
     // Field messages.
     Required,
     InvalidType(String),
-    TooShort { min: u64 },
-    TooLong { max: u64 },
+    TooShort {
+        min: u64,
+    },
+    TooLong {
+        max: u64,
+    },
     InvalidEmail,
     InvalidPhone,
     PasswordTooCommon,
@@ -108,7 +114,30 @@ pub enum Msg {
     PointRequired,
     InvalidUrl,
     UnknownService,
-    Open311Notice { due: String },
+    Open311Notice {
+        due: String,
+    },
+    // Media streaming.
+    /// An image past `media.max_image_bytes`.
+    ImageTooLarge {
+        max_bytes: u64,
+    },
+    /// A file (or body) past the largest upload, `media.max_video_bytes`.
+    UploadTooLarge {
+        max_bytes: u64,
+    },
+    /// No bytes of an upload arrived for this many seconds.
+    UploadStalled {
+        secs: u64,
+    },
+    /// An upload took longer than its overall cap.
+    UploadTooSlow {
+        secs: u64,
+    },
+    /// No requested byte range lies within the file.
+    RangeNotSatisfiable {
+        len: u64,
+    },
 }
 
 impl Msg {
@@ -236,6 +265,11 @@ impl Msg {
             }
             UnknownEventType => "Loại sự kiện không hợp lệ (xem danh sách report.*, hoặc \"*\").".into(),
             DeliveryNotFailed => "Chỉ gửi lại được lần chuyển đã thất bại.".into(),
+            ImageTooLarge { max_bytes } => format!("Ảnh không được lớn hơn {}.", size(*max_bytes)),
+            UploadTooLarge { max_bytes } => format!("Tệp tải lên không được lớn hơn {}.", size(*max_bytes)),
+            UploadStalled { secs } => format!("Không nhận được dữ liệu tải lên trong {secs} giây; hãy thử lại."),
+            UploadTooSlow { secs } => format!("Tải lên không xong trong {secs} giây; hãy thử lại trên mạng ổn định hơn."),
+            RangeNotSatisfiable { len } => format!("Không có khoảng byte nào được yêu cầu nằm trong tệp ({len} byte)."),
         }
     }
 
@@ -349,6 +383,24 @@ impl Msg {
             }
             UnknownEventType => "Unknown event type (see the report.* list, or \"*\").".into(),
             DeliveryNotFailed => "Only a failed delivery can be sent again.".into(),
+            ImageTooLarge { max_bytes } => format!("An image may be at most {}.", size(*max_bytes)),
+            UploadTooLarge { max_bytes } => format!("An upload may be at most {}.", size(*max_bytes)),
+            UploadStalled { secs } => format!("No upload data arrived for {secs} seconds; please try again."),
+            UploadTooSlow { secs } => format!("The upload did not finish within {secs} seconds; please try again on a steadier connection."),
+            RangeNotSatisfiable { len } => format!("None of the requested byte ranges lies within the file ({len} bytes)."),
         }
+    }
+}
+
+/// A byte count as people read it: whole MB or KB (binary), else bytes.
+fn size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB {
+        format!("{} MB", bytes / MIB)
+    } else if bytes >= KIB {
+        format!("{} KB", bytes / KIB)
+    } else {
+        format!("{bytes} B")
     }
 }

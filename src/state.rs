@@ -30,6 +30,8 @@ pub struct AppState {
     pub filing_limit: Arc<Limiter<Uuid>>,
     /// Open311 filings, per API client.
     pub open311_limit: Arc<Limiter<Uuid>>,
+    /// Uploads (`POST /media`), per user.
+    pub upload_limit: Arc<Limiter<Uuid>>,
 }
 
 impl AppState {
@@ -42,6 +44,15 @@ impl AppState {
             self.push.clone(),
             std::time::Duration::from_secs(self.config.http.shutdown_grace_secs),
         )
+    }
+
+    /// Forgets rate-limit buckets that are full again, so memory follows
+    /// recent traffic (called every minute while serving).
+    pub fn prune_limits(&self) {
+        self.auth_limits.prune();
+        self.filing_limit.prune();
+        self.open311_limit.prune();
+        self.upload_limit.prune();
     }
 
     /// The context of a service call made now.
@@ -59,6 +70,11 @@ impl AppState {
             open311_limit: Arc::new(Limiter::per(
                 config.open311.per_key_burst,
                 config.open311.per_key_per_minute,
+                std::time::Duration::from_secs(60),
+            )),
+            upload_limit: Arc::new(Limiter::per(
+                config.media.uploads_per_user_burst,
+                config.media.uploads_per_user_per_minute,
                 std::time::Duration::from_secs(60),
             )),
             storage,

@@ -50,7 +50,8 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
         })
     }
 
-    fn prune(&self) {
+    /// Forgets keys whose bucket is full again.
+    pub fn prune(&self) {
         self.inner.retain_recent();
         self.inner.shrink_to_fit();
     }
