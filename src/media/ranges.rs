@@ -31,6 +31,8 @@ pub struct ByteRange {
 }
 
 impl ByteRange {
+    /// The number of bytes (never zero: both ends are inclusive).
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(self) -> u64 {
         self.end - self.start + 1
     }
