@@ -91,8 +91,21 @@ pub fn build_app(state: AppState) -> Router {
                 HeaderName::from_static("idempotency-key"),
                 crate::stream::routes::LAST_EVENT_ID,
                 REQUEST_ID,
+                // Media downloads: ranges and conditional requests.
+                header::RANGE,
+                header::IF_RANGE,
+                header::IF_NONE_MATCH,
+                header::IF_MODIFIED_SINCE,
             ])
-            .expose_headers([REQUEST_ID, header::RETRY_AFTER, header::LOCATION])
+            .expose_headers([
+                REQUEST_ID,
+                header::RETRY_AFTER,
+                header::LOCATION,
+                header::CONTENT_RANGE,
+                header::ACCEPT_RANGES,
+                header::ETAG,
+                header::LAST_MODIFIED,
+            ])
             .max_age(Duration::from_secs(600))
     };
 
