@@ -246,6 +246,14 @@ pub struct MediaConfig {
     pub max_video_bytes: usize,
     pub max_pixels: u64,
     pub max_side: u32,
+    /// An upload fails (408) when no bytes arrive for this long.
+    pub upload_idle_timeout_secs: u64,
+    /// An upload fails (408) when it takes longer than this in all; replaces
+    /// `http.request_timeout_secs` for `POST /media`.
+    pub upload_timeout_secs: u64,
+    /// Uploads per user: a burst, then this many a minute.
+    pub uploads_per_user_burst: u32,
+    pub uploads_per_user_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -434,6 +442,12 @@ impl Config {
             || self.media.max_pixels == 0
         {
             return err("media: size limits must be positive");
+        }
+        if self.media.upload_idle_timeout_secs == 0 || self.media.upload_timeout_secs == 0 {
+            return err("media: upload_idle_timeout_secs and upload_timeout_secs must be positive");
+        }
+        if self.media.uploads_per_user_burst == 0 || self.media.uploads_per_user_per_minute == 0 {
+            return err("media: upload limits per user must be at least 1");
         }
         if self
             .delivery

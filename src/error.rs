@@ -52,6 +52,15 @@ pub enum AppError {
     UnsupportedMediaType(Msg),
     #[error("payload too large")]
     PayloadTooLarge,
+    /// 413 with a message naming the limit.
+    #[error("too large: {0:?}")]
+    TooLarge(Msg),
+    /// 408: the client stopped sending, or sent too slowly.
+    #[error("request timeout: {0:?}")]
+    RequestTimeout(Msg),
+    /// 416, with `Content-Range: bytes */len`.
+    #[error("range not satisfiable")]
+    RangeNotSatisfiable { len: u64 },
     #[error("too many requests")]
     TooManyRequests { retry_after: u64 },
     #[error("validation failed: {0:?}")]
@@ -112,6 +121,7 @@ pub enum ProblemKind {
     Unavailable,
     UriTooLong,
     HeadersTooLarge,
+    RangeNotSatisfiable,
 }
 
 /// The longest request target (path and query) we read. Longer ones get a
@@ -141,6 +151,7 @@ impl ProblemKind {
             Unavailable => "service-unavailable",
             UriTooLong => "uri-too-long",
             HeadersTooLarge => "headers-too-large",
+            RangeNotSatisfiable => "range-not-satisfiable",
         }
     }
 
@@ -163,6 +174,7 @@ impl ProblemKind {
             Unavailable => ("Dịch vụ không sẵn sàng", "Service unavailable"),
             UriTooLong => ("Địa chỉ (URL) quá dài", "URI too long"),
             HeadersTooLarge => ("Phần đầu yêu cầu quá lớn", "Request headers too large"),
+            RangeNotSatisfiable => ("Khoảng byte không hợp lệ", "Range not satisfiable"),
         };
         match locale {
             Locale::Vi => vi,
@@ -251,6 +263,28 @@ impl IntoResponse for AppError {
                 Msg::PayloadTooLarge,
                 vec![],
             ),
+            AppError::TooLarge(msg) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                K::PayloadTooLarge,
+                msg,
+                vec![],
+            ),
+            AppError::RequestTimeout(msg) => {
+                (StatusCode::REQUEST_TIMEOUT, K::RequestTimeout, msg, vec![])
+            }
+            AppError::RangeNotSatisfiable { len } => {
+                headers.push((
+                    header::CONTENT_RANGE,
+                    HeaderValue::from_str(&format!("bytes */{len}"))
+                        .unwrap_or(HeaderValue::from_static("bytes */0")),
+                ));
+                (
+                    StatusCode::RANGE_NOT_SATISFIABLE,
+                    K::RangeNotSatisfiable,
+                    Msg::RangeNotSatisfiable { len },
+                    vec![],
+                )
+            }
             AppError::TooManyRequests { retry_after } => {
                 let retry_after = retry_after.max(1);
                 headers.push((header::RETRY_AFTER, HeaderValue::from(retry_after)));

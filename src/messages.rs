@@ -147,6 +147,27 @@ pub enum Msg {
         code: String,
         minutes: u64,
     },
+    // Media streaming.
+    /// An image past `media.max_image_bytes`.
+    ImageTooLarge {
+        max_bytes: u64,
+    },
+    /// A file (or body) past the largest upload, `media.max_video_bytes`.
+    UploadTooLarge {
+        max_bytes: u64,
+    },
+    /// No bytes of an upload arrived for this many seconds.
+    UploadStalled {
+        secs: u64,
+    },
+    /// An upload took longer than its overall cap.
+    UploadTooSlow {
+        secs: u64,
+    },
+    /// No requested byte range lies within the file.
+    RangeNotSatisfiable {
+        len: u64,
+    },
 }
 
 /// What a field expects, named in words a person reads.
@@ -349,6 +370,11 @@ impl Msg {
             ResetCodeEmailBody { code, minutes } => format!(
                 "Mã đặt lại mật khẩu của bạn là {code}.\n\nMã có hiệu lực trong {minutes} phút và chỉ dùng được một lần. Không chia sẻ mã này với bất kỳ ai.\n\nNếu bạn không yêu cầu đặt lại mật khẩu, hãy bỏ qua thư này."
             ),
+            ImageTooLarge { max_bytes } => format!("Ảnh không được lớn hơn {}.", size(*max_bytes)),
+            UploadTooLarge { max_bytes } => format!("Tệp tải lên không được lớn hơn {}.", size(*max_bytes)),
+            UploadStalled { secs } => format!("Không nhận được dữ liệu tải lên trong {secs} giây; hãy thử lại."),
+            UploadTooSlow { secs } => format!("Tải lên không xong trong {secs} giây; hãy thử lại trên mạng ổn định hơn."),
+            RangeNotSatisfiable { len } => format!("Không có khoảng byte nào được yêu cầu nằm trong tệp ({len} byte)."),
         }
     }
 
@@ -485,6 +511,24 @@ impl Msg {
             ResetCodeEmailBody { code, minutes } => format!(
                 "Your password reset code is {code}.\n\nIt is valid for {minutes} minutes and works once. Do not share it with anyone.\n\nIf you did not ask to reset your password, ignore this message."
             ),
+            ImageTooLarge { max_bytes } => format!("An image may be at most {}.", size(*max_bytes)),
+            UploadTooLarge { max_bytes } => format!("An upload may be at most {}.", size(*max_bytes)),
+            UploadStalled { secs } => format!("No upload data arrived for {secs} seconds; please try again."),
+            UploadTooSlow { secs } => format!("The upload did not finish within {secs} seconds; please try again on a steadier connection."),
+            RangeNotSatisfiable { len } => format!("None of the requested byte ranges lies within the file ({len} bytes)."),
         }
+    }
+}
+
+/// A byte count as people read it: whole MB or KB (binary), else bytes.
+fn size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB {
+        format!("{} MB", bytes / MIB)
+    } else if bytes >= KIB {
+        format!("{} KB", bytes / KIB)
+    } else {
+        format!("{bytes} B")
     }
 }

@@ -32,6 +32,8 @@ pub struct AppState {
     pub open311_limit: Arc<Limiter<Uuid>>,
     /// Password reset by code: limits, queue, senders.
     pub resets: crate::accounts::reset_service::Resets,
+    /// Uploads (`POST /media`), per user.
+    pub upload_limit: Arc<Limiter<Uuid>>,
 }
 
 impl AppState {
@@ -53,6 +55,8 @@ impl AppState {
         self.auth_limits.prune();
         self.filing_limit.prune();
         self.open311_limit.prune();
+        self.upload_limit.prune();
+        self.resets.prune();
     }
 
     /// The context of a service call made now.
@@ -79,6 +83,11 @@ impl AppState {
                 db.clone(),
                 clock.clone(),
             ),
+            upload_limit: Arc::new(Limiter::per(
+                config.media.uploads_per_user_burst,
+                config.media.uploads_per_user_per_minute,
+                std::time::Duration::from_secs(60),
+            )),
             storage,
             push: crate::delivery::push::Push::from_config(&config.push),
             jwt: Arc::new(JwtKeys::new(&config.jwt_secret, &config.auth)),

@@ -148,6 +148,14 @@ impl Resets {
 
     /// Asks for a code for `login` (a phone or an e-mail). Never fails and
     /// takes the same path whatever the login: the answer is always 202.
+    /// Forgets the throttles' idle keys (called with every other limiter's).
+    pub fn prune(&self) {
+        self.inner.request_ip.prune();
+        self.inner.request_account.prune();
+        self.inner.confirm_ip.prune();
+        self.inner.confirm_account.prune();
+    }
+
     pub fn request(&self, ip: IpAddr, login: &str) {
         self.start_worker();
         if self.inner.request_ip.check(&ip).is_err() {

@@ -1,11 +1,13 @@
 //! The problem middleware: every error response leaves as problem+json in the
 //! request's language.
 
+use std::time::Duration;
+
 use axum::body::Body;
-use axum::extract::Request;
-use axum::http::{HeaderValue, header};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use super::REQUEST_ID;
 use crate::error::{Problem, ProblemKind};
@@ -82,4 +84,28 @@ pub async fn problems(req: Request, next: Next) -> Response {
         HeaderValue::from_static(locale.as_str()),
     );
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The request timeouts: one for every route but `long_route`, which gets
+/// `long`.
+#[derive(Debug, Clone)]
+pub struct Timeouts {
+    pub default: Duration,
+    pub long: Duration,
+    pub long_route: (Method, &'static str),
+}
+
+/// 408 (rendered as a problem by [`problems`]) when the handler is not done
+/// within the route's timeout.
+pub async fn timeout(State(t): State<Timeouts>, req: Request, next: Next) -> Response {
+    let long = req.method() == t.long_route.0
+        && req
+            .extensions()
+            .get::<MatchedPath>()
+            .is_some_and(|p| p.as_str() == t.long_route.1);
+    let limit = if long { t.long } else { t.default };
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
 }

@@ -11,15 +11,15 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, Request, header};
 use axum::response::IntoResponse;
 use tower::ServiceBuilder;
 use tower_http::LatencyUnit;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate as _};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use utoipa::OpenApi as _;
@@ -96,8 +96,21 @@ pub fn build_app(state: AppState) -> Router {
                 HeaderName::from_static("idempotency-key"),
                 crate::stream::routes::LAST_EVENT_ID,
                 REQUEST_ID,
+                // Media downloads: ranges and conditional requests.
+                header::RANGE,
+                header::IF_RANGE,
+                header::IF_NONE_MATCH,
+                header::IF_MODIFIED_SINCE,
             ])
-            .expose_headers([REQUEST_ID, header::RETRY_AFTER, header::LOCATION])
+            .expose_headers([
+                REQUEST_ID,
+                header::RETRY_AFTER,
+                header::LOCATION,
+                header::CONTENT_RANGE,
+                header::ACCEPT_RANGES,
+                header::ETAG,
+                header::LAST_MODIFIED,
+            ])
             .max_age(Duration::from_secs(600))
     };
 
@@ -108,9 +121,18 @@ pub fn build_app(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(axum::middleware::from_fn(metrics::track))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    Duration::from_secs(http.request_timeout_secs),
+                .layer(axum::middleware::from_fn_with_state(
+                    middleware::Timeouts {
+                        default: Duration::from_secs(http.request_timeout_secs),
+                        // Uploads time themselves (idle and overall, with
+                        // their own messages); this is the backstop for the
+                        // whole request, storing included.
+                        long: Duration::from_secs(
+                            state.config.media.upload_timeout_secs + http.request_timeout_secs,
+                        ),
+                        long_route: (Method::POST, crate::media::routes::UPLOAD_PATH),
+                    },
+                    middleware::timeout,
                 ))
                 .layer(DefaultBodyLimit::max(http.body_limit_bytes)),
         )
@@ -131,7 +153,15 @@ pub fn build_app(state: AppState) -> Router {
                 .on_failure(DefaultOnFailure::new().level(Level::ERROR)))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(cors)
-                .layer(CompressionLayer::new())
+                // Never compress what is sent by byte ranges (video, the
+                // parts of a multipart/byteranges answer): Content-Length and
+                // Content-Range count the stored bytes. Images are already
+                // left alone by the default predicate.
+                .layer(CompressionLayer::new().compress_when(
+                    DefaultPredicate::new()
+                        .and(NotForContentType::const_new("video/"))
+                        .and(NotForContentType::const_new("multipart/byteranges")),
+                ))
                 .layer(axum::middleware::from_fn(middleware::problems))
                 // A panic is a bug: answer 500 (as problem+json) and log it,
                 // rather than dropping the connection.

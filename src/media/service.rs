@@ -7,7 +7,10 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use std::io::{Read, Seek};
+
 use super::inspect::{InspectError, Limits, inspect};
+use super::spool::Spooled;
 use super::storage::Storage;
 use crate::context::Ctx;
 use crate::domain::Actor;
@@ -23,33 +26,56 @@ pub struct Caps {
     pub video_bytes: usize,
 }
 
-/// Judges `data` from its bytes, strips its location metadata, stores the
-/// result and records it as `owner`'s. The stored file is removed again if
-/// the row cannot be written, so no file is left without a row.
+impl Caps {
+    /// The largest file of any kind.
+    pub fn largest(self) -> usize {
+        self.image_bytes.max(self.video_bytes)
+    }
+}
+
+/// Judges the spooled upload from its bytes, strips its location metadata,
+/// stores the result and records it as `owner`'s. The stored file is removed
+/// again if the row cannot be written, so no file is left without a row.
 pub async fn upload(
     ctx: Ctx<'_>,
     storage: &Storage,
     owner: Uuid,
-    data: Vec<u8>,
+    spooled: Spooled,
     limits: Limits,
     caps: Caps,
 ) -> AppResult<media::Model> {
-    // Parsing is CPU work on untrusted bytes: keep it off the async threads.
-    let inspected = tokio::task::spawn_blocking(move || inspect(&data, &limits))
-        .await
-        .map_err(|e| AppError::from(anyhow::Error::from(e)))?
-        .map_err(|e| match e {
+    // Reading the file back, parsing untrusted bytes and hashing are blocking
+    // and CPU work: keep them off the async threads. The file is at most the
+    // cap of its kind (the spool saw to it).
+    let (inspected, sha) = tokio::task::spawn_blocking(move || {
+        let Spooled { mut file, len, .. } = spooled;
+        let mut data = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        file.rewind()
+            .and_then(|()| file.read_to_end(&mut data))
+            .map_err(|e| AppError::from(anyhow::Error::from(e)))?;
+        drop(file);
+        let inspected = inspect(&data, &limits).map_err(|e| match e {
             InspectError::Unsupported => AppError::UnsupportedMediaType(Msg::UnsupportedMediaFile),
             InspectError::TooManyPixels { .. } => AppError::field("file", Msg::ImageTooManyPixels),
             InspectError::Corrupt => AppError::field("file", Msg::CorruptMedia),
         })?;
-    let limit = if inspected.kind.is_image() {
-        caps.image_bytes
+        drop(data);
+        let sha = hex::encode(Sha256::digest(&inspected.bytes));
+        Ok::<_, AppError>((inspected, sha))
+    })
+    .await
+    .map_err(|e| AppError::from(anyhow::Error::from(e)))??;
+    let (limit, msg): (usize, fn(u64) -> Msg) = if inspected.kind.is_image() {
+        (caps.image_bytes, |max_bytes| Msg::ImageTooLarge {
+            max_bytes,
+        })
     } else {
-        caps.video_bytes
+        (caps.video_bytes, |max_bytes| Msg::UploadTooLarge {
+            max_bytes,
+        })
     };
     if inspected.bytes.len() > limit {
-        return Err(AppError::PayloadTooLarge);
+        return Err(AppError::TooLarge(msg(limit as u64)));
     }
     let id = Uuid::now_v7();
     let now = ctx.now;
@@ -60,7 +86,6 @@ pub async fn upload(
         id.simple(),
         inspected.kind.extension()
     );
-    let sha = hex::encode(Sha256::digest(&inspected.bytes));
     let size = inspected.bytes.len() as i64;
     storage.put(&key, inspected.bytes).await?;
     let row = media::ActiveModel {

@@ -5,10 +5,14 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures::stream::BoxStream;
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload};
+
+/// The bytes of a stored file as they are read, chunk by chunk.
+pub type ByteStream = BoxStream<'static, Result<Bytes, object_store::Error>>;
 
 #[derive(Clone)]
 pub struct Storage {
@@ -36,6 +40,22 @@ impl Storage {
 
     pub async fn get(&self, key: &str) -> anyhow::Result<Bytes> {
         Ok(self.store.get(&Path::from(key)).await?.bytes().await?)
+    }
+
+    /// Reads the file, or the bytes `range` of it (end exclusive), as a
+    /// stream: nothing is held in memory beyond the chunk being sent.
+    pub async fn stream(
+        &self,
+        key: &str,
+        range: Option<std::ops::Range<u64>>,
+    ) -> anyhow::Result<ByteStream> {
+        let mut options = GetOptions::new();
+        options.range = range.map(GetRange::Bounded);
+        Ok(self
+            .store
+            .get_opts(&Path::from(key), options)
+            .await?
+            .into_stream())
     }
 
     pub async fn delete(&self, key: &str) -> anyhow::Result<()> {

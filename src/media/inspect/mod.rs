@@ -143,6 +143,17 @@ pub fn inspect(bytes: &[u8], limits: &Limits) -> Result<Inspected, InspectError>
     })
 }
 
+/// The kind of a file from its first bytes (at least [`SNIFF_BYTES`] of them,
+/// or the whole file when it is shorter), before the rest has arrived.
+/// [`inspect`] judges the whole file again.
+pub fn sniff_kind(head: &[u8]) -> Option<MediaKind> {
+    sniff::sniff(head)
+}
+
+/// Enough bytes to judge a file's kind: the signatures, and an `ftyp` box
+/// with its brands.
+pub const SNIFF_BYTES: usize = 4096;
+
 /// Refuses empty sides (corrupt) and sides or areas past the limits.
 fn check_limits(w: u32, h: u32, limits: &Limits) -> R<()> {
     if w == 0 || h == 0 {
