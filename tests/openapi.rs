@@ -95,3 +95,24 @@ fn free_text_says_it_refuses_control_characters() {
         "{login}"
     );
 }
+
+/// Operation ids name one operation each (clients generate methods from them).
+#[test]
+fn operation_ids_are_unique() {
+    let spec: Value = serde_json::from_str(
+        &citizen_feedback::http::openapi()
+            .to_pretty_json()
+            .expect("json"),
+    )
+    .expect("json");
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            if let Some(id) = op["operationId"].as_str()
+                && let Some(other) = seen.insert(id.to_owned(), format!("{method} {path}"))
+            {
+                panic!("{id}: {other} and {method} {path}");
+            }
+        }
+    }
+}

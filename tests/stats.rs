@@ -521,3 +521,28 @@ async fn last_month_closes_by_itself_after_the_fifth() {
         4
     );
 }
+
+#[tokio::test]
+async fn export_parameters_are_checked() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    for (query, field) in [
+        ("month=2025-03&live=yes", "live"),
+        ("month=2025-03&format=pdf", "format"),
+        ("format=csv", "month"),
+    ] {
+        let res = app
+            .get(&format!("/api/v1/stats/monthly/export?{query}"))
+            .token(&admin.access)
+            .send()
+            .await;
+        res.assert_problem(422, "validation-error");
+        assert_eq!(res.error_fields(), [field], "{query}");
+    }
+    let ok = app
+        .get("/api/v1/stats/monthly/export?month=2025-03&live=false&format=json")
+        .token(&admin.access)
+        .send()
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+}

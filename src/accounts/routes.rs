@@ -254,7 +254,9 @@ async fn get_me(user: CurrentUser) -> Json<UserBody> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchMeRequest {
+    #[schema(schema_with = crate::http::openapi::nonblank_or_null)]
     pub full_name: Option<String>,
+    #[schema(schema_with = crate::http::openapi::locale_or_null)]
     pub locale: Option<String>,
 }
 

@@ -26,14 +26,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(put_device, delete_device))
 }
 
+fn platforms() -> utoipa::openapi::schema::Object {
+    crate::http::openapi::one_of_exactly(Platform::ALL.iter().map(|p| p.as_str()))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"platform": "android", "locale": "vi"}))]
 pub struct DeviceRequest {
     /// `android`, `ios` or `web`.
-    #[schema(required = true)]
+    #[schema(required = true, schema_with = platforms)]
     pub platform: Option<String>,
     /// `vi` or `en`: the language of this device's messages. Default: the
     /// account's language.
+    #[schema(schema_with = crate::http::openapi::locale_or_null)]
     pub locale: Option<String>,
 }
 
@@ -96,7 +101,7 @@ fn token(path: Result<Path<String>, PathRejection>) -> AppResult<String> {
 /// session: logging out removes it.
 #[utoipa::path(put, path = "/me/devices/{token}", tag = "accounts",
     security(("bearer" = [])),
-    params(("token" = String, Path, description = "The FCM registration token: visible ASCII, at most 4096 bytes")),
+    params(("token" = String, Path, description = "The FCM registration token: visible ASCII, at most 4096 bytes", pattern = r"^[!-~]{1,4096}$")),
     request_body = DeviceRequest,
     responses(
         (status = 204, description = "Registered"),
@@ -156,7 +161,7 @@ async fn list_devices(
 /// Remove one of the caller's devices.
 #[utoipa::path(delete, path = "/me/devices/{token}", tag = "accounts",
     security(("bearer" = [])),
-    params(("token" = String, Path)),
+    params(("token" = String, Path, description = "The FCM registration token", pattern = r"^[!-~]{1,4096}$")),
     responses(
         (status = 204, description = "Removed"),
         (status = 401, body = ProblemBody, content_type = "application/problem+json"),

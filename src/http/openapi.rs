@@ -74,7 +74,18 @@ pub fn complete(api: &mut utoipa::openapi::OpenApi) {
     };
     // The server refuses control characters in every text (NUL breaks
     // PostgreSQL): say so on every free-text string.
+    // Request bodies: a required field is never null, and a required free
+    // text must hold more than spaces (the server refuses blank text).
+    let bodies = request_body_schemas(api);
     if let Some(components) = api.components.as_mut() {
+        components
+            .schemas
+            .insert(JSON_WITHOUT_NUL.to_owned(), json_without_nul());
+        for name in &bodies {
+            if let Some(schema) = components.schemas.get_mut(name) {
+                required_means_given(schema);
+            }
+        }
         for (name, schema) in components.schemas.iter_mut() {
             // Problems echo what the client sent (a bad parameter's name).
             if name != "ProblemBody" && name != "FieldErrorBody" {
@@ -135,8 +146,127 @@ pub fn complete(api: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// The names of the component schemas operations take as JSON bodies
+/// (multipart forms ignore parts they do not read, whatever is in them).
+fn request_body_schemas(api: &utoipa::openapi::OpenApi) -> Vec<String> {
+    use utoipa::openapi::RefOr;
+    let mut names = vec![];
+    for item in api.paths.paths.values() {
+        for op in [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+            .into_iter()
+            .flatten()
+        {
+            let Some(RefOr::T(body)) = &op.request_body else {
+                continue;
+            };
+            for (media_type, content) in &body.content {
+                if !media_type.contains("json") {
+                    continue;
+                }
+                if let RefOr::T(content) = content
+                    && let Some(RefOr::Ref(r)) = &content.schema
+                    && let Some(name) = r.ref_location.rsplit('/').next()
+                {
+                    names.push(name.to_owned());
+                }
+            }
+        }
+    }
+    names
+}
+
+/// Free text with at least one character that is not a space.
+pub const NONBLANK_TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+
+/// Any JSON with no NUL character in any string or key: what a body may
+/// carry besides the fields an operation reads (it ignores them, but a NUL
+/// anywhere is refused, as PostgreSQL cannot store one).
+const JSON_WITHOUT_NUL: &str = "JsonWithoutNul";
+
+fn json_without_nul() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{
+        AdditionalProperties, AnyOfBuilder, ArrayBuilder, ObjectBuilder, SchemaType, Type,
+    };
+    use utoipa::openapi::{Ref, RefOr};
+    let me = || Ref::from_schema_name(JSON_WITHOUT_NUL);
+    let no_nul = "^[^\\u0000]*$";
+    AnyOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(SchemaType::from_iter([
+            Type::Number,
+            Type::Boolean,
+            Type::Null,
+        ])))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(no_nul)),
+        )
+        .item(ArrayBuilder::new().items(me()))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property_names(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some(no_nul)),
+                ))
+                .additional_properties(Some(AdditionalProperties::RefOr(RefOr::Ref(me())))),
+        )
+        .description(Some(
+            "Any JSON without a NUL character in a string or a key",
+        ))
+        .into()
+}
+
+/// In a request body's schema: required properties are not nullable, and
+/// required free text is not blank; fields it does not read may be any
+/// JSON without NUL.
+fn required_means_given(schema: &mut utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+    let RefOr::T(Schema::Object(o)) = schema else {
+        return;
+    };
+    if o.property_names.is_none() {
+        o.property_names = Some(Box::new(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^[^\\u0000]*$"))
+                .into(),
+        ));
+    }
+    if o.additional_properties.is_none() {
+        o.additional_properties = Some(Box::new(
+            utoipa::openapi::schema::AdditionalProperties::RefOr(RefOr::Ref(
+                utoipa::openapi::Ref::from_schema_name(JSON_WITHOUT_NUL),
+            )),
+        ));
+    }
+    let required = o.required.clone();
+    for name in required {
+        let Some(RefOr::T(Schema::Object(p))) = o.properties.get_mut(&name) else {
+            continue;
+        };
+        if let SchemaType::Array(types) = &p.schema_type {
+            let kept: Vec<Type> = types
+                .iter()
+                .filter(|t| **t != Type::Null)
+                .cloned()
+                .collect();
+            p.schema_type = match kept.as_slice() {
+                [one] => SchemaType::Type(one.clone()),
+                _ => SchemaType::Array(kept),
+            };
+        }
+        let is_string = p.schema_type == SchemaType::Type(Type::String);
+        if is_string && p.pattern.is_none() && p.format.is_none() && p.enum_values.is_none() {
+            p.pattern = Some(NONBLANK_TEXT_PATTERN.to_owned());
+        }
+    }
+}
+
 /// Text without control characters other than tab and line breaks.
-pub const TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$";
+pub const TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
 
 /// Adds [`TEXT_PATTERN`] to every free string (no pattern, format or enum
 /// of its own) in `schema`, its properties and items.
@@ -264,5 +394,46 @@ pub fn bbox() -> utoipa::openapi::schema::Object {
 pub fn list_of<'a>(values: impl IntoIterator<Item = &'a str>) -> utoipa::openapi::schema::Array {
     utoipa::openapi::schema::ArrayBuilder::new()
         .items(one_of(values))
+        .build()
+}
+
+/// One of `values`, or null (absent).
+pub fn nullable_one_of<'a>(
+    values: impl IntoIterator<Item = &'a str>,
+) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(
+            values
+                .into_iter()
+                .map(serde_json::Value::from)
+                .chain([serde_json::Value::Null]),
+        ))
+        .build()
+}
+
+/// Text that is not blank, or null (no change).
+pub fn nonblank_or_null() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .pattern(Some(NONBLANK_TEXT_PATTERN))
+        .build()
+}
+
+/// Languages: `vi` or `en`, or null.
+pub fn locale_or_null() -> utoipa::openapi::schema::Object {
+    nullable_one_of(["vi", "en"])
+}
+
+/// Exactly one of `values` (no empty string).
+pub fn one_of_exactly<'a>(
+    values: impl IntoIterator<Item = &'a str>,
+) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values.into_iter().map(str::to_owned)))
         .build()
 }

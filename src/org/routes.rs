@@ -507,6 +507,7 @@ impl From<UpdateCategory> for CategoryChanges {
     responses(
         (status = 200, body = AdminCategoryBody),
         (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "The code is taken", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, body = ProblemBody, content_type = "application/problem+json"),
     ))]
 async fn update_category(

@@ -286,16 +286,33 @@ impl Validate for ExportQuery {
         {
             c.add("group_by", Msg::InvalidGroupBy);
         }
+        if let Some(l) = nonblank(&self.live)
+            && l != "true"
+            && l != "false"
+        {
+            c.add(
+                "live",
+                Msg::Expected(crate::messages::Expected::OneOf(vec![
+                    "true".into(),
+                    "false".into(),
+                ])),
+            );
+        }
         c.finish()
     }
 }
 
 /// Download a month's figures (CSV with a byte-order mark for Excel, XLSX
 /// with number formats, or JSON).
-#[utoipa::path(get, path = "/stats/monthly/export", tag = "statistics", security(("bearer" = [])),
+#[utoipa::path(get, path = "/stats/monthly/export", operation_id = "export_month", tag = "statistics", security(("bearer" = [])),
     params(ExportQuery),
     responses(
-        (status = 200, description = "The file, as an attachment named after the month", content_type = "text/csv"),
+        (status = 200, description = "The file, as an attachment named after the month (`format`: csv, xlsx or json)",
+            content(
+                ("text/csv"),
+                ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                ("application/json"),
+            )),
         (status = 422, body = ProblemBody, content_type = "application/problem+json"),
     ))]
 async fn export(
