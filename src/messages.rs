@@ -88,6 +88,7 @@ pub enum Msg {
     NotReopenable,
     CannotFollowOwn,
     InvalidCursor,
+    CursorForAnotherSort,
     InvalidBbox,
     InvalidStatus,
     InvalidTimestamp,
@@ -306,6 +307,9 @@ impl Msg {
             }
             CannotFollowOwn => "Không thể theo dõi phản ánh của chính mình.".into(),
             InvalidCursor => "Con trỏ phân trang không hợp lệ.".into(),
+            CursorForAnotherSort => {
+                "Con trỏ phân trang này thuộc một cách sắp xếp khác; hãy bắt đầu lại từ trang đầu.".into()
+            }
             InvalidBbox => "bbox phải là minLng,minLat,maxLng,maxLat.".into(),
             InvalidStatus => "Trạng thái không hợp lệ.".into(),
             InvalidTimestamp => "Thời điểm phải theo RFC 3339, ví dụ 2025-04-04T08:30:00Z.".into(),
@@ -453,6 +457,9 @@ impl Msg {
             NotReopenable => "A report can be reopened only within 7 days of resolution, after a rating of 2 or less.".into(),
             CannotFollowOwn => "You cannot follow your own report.".into(),
             InvalidCursor => "Invalid pagination cursor.".into(),
+            CursorForAnotherSort => {
+                "This cursor was made for another sort order; start again from the first page.".into()
+            }
             InvalidBbox => "bbox must be minLng,minLat,maxLng,maxLat.".into(),
             InvalidStatus => "Invalid status.".into(),
             InvalidTimestamp => "A time must be RFC 3339, e.g. 2025-04-04T08:30:00Z.".into(),

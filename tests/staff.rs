@@ -612,6 +612,35 @@ async fn the_queue_filters_and_pages() {
     let mut expected = ids.clone();
     expected.reverse();
     assert_eq!(seen, expected);
+
+    // A cursor continues the order it was made in: sent with another sort,
+    // it is refused rather than silently read in the wrong order.
+    let first = app
+        .get("/api/v1/staff/reports?limit=2&sort=due_at")
+        .token(t)
+        .send()
+        .await;
+    let c = first.body["next_cursor"]
+        .as_str()
+        .expect("a cursor")
+        .to_owned();
+    let same = app
+        .get(&format!(
+            "/api/v1/staff/reports?limit=2&sort=due_at&cursor={c}"
+        ))
+        .token(t)
+        .send()
+        .await;
+    assert_eq!(same.status, 200, "{}", same.body);
+    for other in ["", "&sort=created_at", "&sort=-created_at"] {
+        let res = app
+            .get(&format!("/api/v1/staff/reports?limit=2&cursor={c}{other}"))
+            .token(t)
+            .send()
+            .await;
+        res.assert_problem(422, "validation-error");
+        assert_eq!(res.error_fields(), ["cursor"], "{other}");
+    }
 }
 
 #[tokio::test]

@@ -24,7 +24,7 @@ use crate::domain::geo::BBox;
 use crate::entities::{categories, reports};
 use crate::error::AppResult;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Sort {
     #[default]
     NewestFirst,
@@ -32,10 +32,12 @@ pub enum Sort {
     DueFirst,
 }
 
-/// Position in the queue: the sort key (absent for reports without a
-/// deadline, which come last in `due_at` order) and the id.
+/// Position in the queue: the sort it was made for, the sort key (absent
+/// for reports without a deadline, which come last in `due_at` order) and
+/// the id. A cursor only continues the order it was made in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueCursor {
+    pub s: Sort,
     pub t: Option<DateTime<Utc>>,
     pub id: Uuid,
 }
@@ -142,7 +144,7 @@ pub async fn list<C: ConnectionTrait>(
         Sort::NewestFirst | Sort::OldestFirst => {
             let newest = f.sort == Sort::NewestFirst;
             let q = match cursor {
-                Some(QueueCursor { t: Some(t), id }) => {
+                Some(QueueCursor { t: Some(t), id, .. }) => {
                     let (after_t, after_id) = if newest {
                         (reports::Column::CreatedAt.lt(t), reports::Column::Id.lt(id))
                     } else {
@@ -164,7 +166,7 @@ pub async fn list<C: ConnectionTrait>(
         }
         Sort::DueFirst => {
             let q = match cursor {
-                Some(QueueCursor { t: Some(t), id }) => q.filter(
+                Some(QueueCursor { t: Some(t), id, .. }) => q.filter(
                     Condition::any()
                         .add(reports::Column::DueAt.gt(t))
                         .add(
@@ -174,7 +176,7 @@ pub async fn list<C: ConnectionTrait>(
                         )
                         .add(reports::Column::DueAt.is_null()),
                 ),
-                Some(QueueCursor { t: None, id }) => q
+                Some(QueueCursor { t: None, id, .. }) => q
                     .filter(reports::Column::DueAt.is_null())
                     .filter(reports::Column::Id.gt(id)),
                 None => q,
@@ -189,10 +191,12 @@ pub async fn list<C: ConnectionTrait>(
 pub fn cursor_of(r: &reports::Model, sort: Sort) -> QueueCursor {
     match sort {
         Sort::DueFirst => QueueCursor {
+            s: sort,
             t: r.due_at,
             id: r.id,
         },
         _ => QueueCursor {
+            s: sort,
             t: Some(r.created_at),
             id: r.id,
         },

@@ -181,8 +181,11 @@ impl QueueQuery {
         let limit = parse_limit(&mut c, &self.limit);
         let cursor = present(&self.cursor).and_then(|s| {
             let k = QueueCursor::decode(&s);
-            if k.is_none() {
-                c.add("cursor", Msg::InvalidCursor);
+            match k {
+                None => c.add("cursor", Msg::InvalidCursor),
+                // A cursor continues the order it was made in, never another.
+                Some(k) if k.s != f.sort => c.add("cursor", Msg::CursorForAnotherSort),
+                Some(_) => {}
             }
             k
         });
