@@ -861,6 +861,64 @@ async fn a_category_turned_sensitive_hides_its_existing_reports() {
     );
 }
 
+/// A filing racing with an admin marking its category sensitive: the
+/// filing reads the category inside its own write transaction, so it waits
+/// for the admin's change and coarsens the new report's public point. (Read
+/// before, it saw the old flag and the report kept its exact public point,
+/// missed by the recompute.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filing_racing_a_category_turned_sensitive_is_coarsened() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = TestApp::spawn().await;
+    let city = app.city().await;
+    let s = app.register("0912345678").await;
+    // The admin's change, held open: a write transaction that has flipped the
+    // flag (on SQLite it holds the write lock; on PostgreSQL the row).
+    let txn = citizen_feedback::db::begin_write(&app.db)
+        .await
+        .expect("begin");
+    let backend = app.db.get_database_backend();
+    let id = city.lights.to_string();
+    let id_literal = if common::is_postgres() {
+        format!("'{id}'")
+    } else {
+        // SQLite stores UUIDs as 16-byte blobs.
+        format!("X'{}'", id.replace('-', ""))
+    };
+    txn.execute_raw(Statement::from_string(
+        backend,
+        format!("UPDATE categories SET sensitive = true WHERE id = {id_literal}"),
+    ))
+    .await
+    .expect("flag");
+    let filing = {
+        let req = reqwest::Client::new()
+            .post(app.url("/api/v1/reports"))
+            .bearer_auth(&s.access)
+            .json(&TestApp::report_body(city.lights));
+        tokio::spawn(async move {
+            let res = req.send().await.expect("sent");
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.expect("json"))
+        })
+    };
+    // Give the filing time to reach the category (it must then wait).
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    txn.commit().await.expect("commit");
+    let (status, body) = filing.await.expect("join");
+    assert_eq!(status, 201, "{body}");
+    let public = app
+        .get(&format!("/api/v1/reports/{}", id_of(&body)))
+        .send()
+        .await;
+    assert_eq!(
+        (public.body["lat"].as_f64(), public.body["lng"].as_f64()),
+        (Some(21.0275), Some(105.8525)),
+        "{}",
+        public.body
+    );
+}
+
 #[tokio::test]
 async fn what_the_reporter_writes_stays_off_the_public_page() {
     let app = TestApp::spawn().await;

@@ -7,7 +7,7 @@
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter,
+    EntityTrait, QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -181,6 +181,16 @@ pub async fn insert_filed(
     idem: Option<&Idempotency>,
 ) -> AppResult<reports::Model> {
     let now = ctx.now;
+    // The category as it is now, read inside the write transaction and held
+    // (FOR SHARE on PostgreSQL; SQLite's writers are serial): an admin
+    // marking it sensitive either sees this report in its recompute of public
+    // points or is seen here, never neither.
+    let category = &categories::Entity::find_by_id(category.id)
+        .lock_shared()
+        .one(txn)
+        .await?
+        .filter(|c| c.active)
+        .ok_or_else(|| AppError::field("category_id", Msg::UnknownCategory))?;
     let (public_lat, public_lng) = public_point(req.lat, req.lng, category.sensitive);
     let calendar = crate::calendar::store::load(txn, ctx.tz).await?;
     let ack_due_at = ack_deadline(&calendar, now, category.ack_hours);
