@@ -70,6 +70,26 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     .await
 }
 
+/// Holds a PostgreSQL advisory lock on `key` until the transaction ends, so
+/// transactions that take the same key run one after another. On SQLite,
+/// where write transactions are serial already, it does nothing.
+pub async fn advisory_xact_lock(txn: &DatabaseTransaction, key: i64) -> Result<(), DbErr> {
+    use sea_orm::{ConnectionTrait, Statement};
+    if txn.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    txn.execute_raw(Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1)",
+        [key.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Advisory lock keys of the unit tree (its shape changes one at a time).
+pub const UNIT_TREE_LOCK: i64 = 0x0C17_0001;
+
 /// Whether the database answers a trivial query.
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()

@@ -6,6 +6,7 @@ mod common;
 use citizen_feedback::auth::Role;
 use common::{PASSWORD, TestApp, id_of};
 use serde_json::json;
+use uuid::Uuid;
 
 #[tokio::test]
 async fn an_admin_sets_up_the_city_and_everyone_can_read_it() {
@@ -414,4 +415,57 @@ async fn taken_codes_say_which_code() {
         "A rule for this category and area already exists."
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM routing_rules").await, 1);
+}
+
+/// Two units moved under each other at the same moment: one move wins, the
+/// other is refused as a cycle; the tree never loops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_moves_never_make_a_cycle() {
+    let app = TestApp::spawn().await;
+    let city = app.city().await;
+    let admin = city.admin.access.clone();
+    for i in 0..8 {
+        let mut ids = vec![];
+        for name in ["A", "B"] {
+            let res = app
+                .post("/api/v1/admin/units")
+                .token(&admin)
+                .json(
+                    &json!({"code": format!("U-{name}-{i}"), "name": format!("Đơn vị {name}{i}"),
+                    "kind": "ward", "parent_id": city.root}),
+                )
+                .send()
+                .await;
+            assert_eq!(res.status, 201, "{}", res.body);
+            ids.push(id_of(&res.body));
+        }
+        let (a, b) = (ids[0], ids[1]);
+        let mv = |unit: Uuid, parent: Uuid| {
+            let req = reqwest::Client::new()
+                .patch(app.url(&format!("/api/v1/admin/units/{unit}")))
+                .bearer_auth(&admin)
+                .json(&json!({ "parent_id": parent }));
+            tokio::spawn(async move { req.send().await.expect("sent").status().as_u16() })
+        };
+        let (x, y) = (mv(a, b), mv(b, a));
+        let statuses = [x.await.expect("join"), y.await.expect("join")];
+        assert!(
+            statuses.contains(&200) && statuses.contains(&422),
+            "one move wins, the other is a cycle: {statuses:?}"
+        );
+        let parent_of = |u: Uuid| {
+            use sea_orm::EntityTrait;
+            let db = app.db.clone();
+            async move {
+                citizen_feedback::entities::units::Entity::find_by_id(u)
+                    .one(&db)
+                    .await
+                    .expect("query")
+                    .expect("unit")
+                    .parent_id
+            }
+        };
+        let (pa, pb) = (parent_of(a).await, parent_of(b).await);
+        assert!(!(pa == Some(b) && pb == Some(a)), "a cycle: {pa:?} {pb:?}");
+    }
 }

@@ -111,6 +111,11 @@ pub async fn create_unit(ctx: Ctx<'_>, new: NewUnit) -> AppResult<units::Model> 
 /// one that would close a loop, 409 when the new code is taken.
 pub async fn update_unit(ctx: Ctx<'_>, id: Uuid, changes: UnitChanges) -> AppResult<units::Model> {
     let txn = begin_write(ctx.db).await?;
+    if changes.parent_id.is_some() {
+        // Two moves checked at once could each see no cycle and together
+        // make one (A under B, B under A): moves of the tree take turns.
+        crate::db::advisory_xact_lock(&txn, crate::db::UNIT_TREE_LOCK).await?;
+    }
     let unit = units::Entity::find_by_id(id)
         .one(&txn)
         .await?
