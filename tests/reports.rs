@@ -861,6 +861,53 @@ async fn a_category_turned_sensitive_hides_its_existing_reports() {
     );
 }
 
+/// The recompute of public points is one SQL statement; it must compute
+/// exactly what filing computes in Rust, on both databases, everywhere on
+/// Earth (negative coordinates, cell edges, near the poles and the date line).
+#[tokio::test]
+async fn the_recomputed_public_point_is_the_one_filing_computes() {
+    use citizen_feedback::domain::geo::coarsen;
+    let app =
+        TestApp::spawn_with(|f| f.merge(Serialized::default("reports.per_user_burst", 50))).await;
+    let city = app.city().await;
+    let s = app.register("0912345678").await;
+    let points = [
+        (21.028511, 105.854167),
+        (-33.868820, 151.209296),
+        (0.0025, -0.0025),
+        (-0.000001, 0.004999),
+        (89.999999, -179.999999),
+        (-89.9975, 179.9975),
+        (10.0, -10.005),
+        (-45.123456, -120.654321),
+    ];
+    let mut ids = vec![];
+    for (lat, lng) in points {
+        let mut body = TestApp::report_body(city.lights);
+        body["lat"] = json!(lat);
+        body["lng"] = json!(lng);
+        ids.push((id_of(&app.file(&s.access, &body).await), lat, lng));
+    }
+    for sensitive in [true, false] {
+        let res = app
+            .patch(&format!("/api/v1/admin/categories/{}", city.lights))
+            .token(&city.admin.access)
+            .json(&json!({ "sensitive": sensitive }))
+            .send()
+            .await;
+        assert_eq!(res.status, 200, "{}", res.body);
+        for (id, lat, lng) in &ids {
+            let r = app.report(*id).await;
+            let want = if sensitive {
+                coarsen(*lat, *lng)
+            } else {
+                (*lat, *lng)
+            };
+            assert_eq!((r.public_lat, r.public_lng), want, "({lat}, {lng})");
+        }
+    }
+}
+
 /// A filing racing with an admin marking its category sensitive: the
 /// filing reads the category inside its own write transaction, so it waits
 /// for the admin's change and coarsens the new report's public point. (Read
