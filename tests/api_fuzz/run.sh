@@ -14,7 +14,10 @@ work="$(mktemp -d)"
 venv="${API_FUZZ_VENV:-$root/target/api-fuzz-venv}"
 
 # The tester, pinned, in its own virtual environment (made once).
-if ! cmp -s "$here/requirements.txt" "$venv/.installed" 2>/dev/null; then
+# (Made again when the requirements change, or when it no longer runs, e.g.
+# after the target directory moved: a venv's scripts name their own path.)
+if ! cmp -s "$here/requirements.txt" "$venv/.installed" 2>/dev/null ||
+   ! "$venv/bin/schemathesis" --version >/dev/null 2>&1; then
   rm -rf "$venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"

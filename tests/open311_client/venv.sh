@@ -8,7 +8,10 @@ mkdir -p "$(dirname "$dir")"
 exec 9>"$dir.lock"
 flock 9
 stamp="$dir/.installed"
-if [ -f "$stamp" ] && cmp -s "$here/requirements.txt" "$stamp"; then
+# Made again when the requirements change or it no longer runs (a venv's
+# scripts name their own path, so a moved target directory breaks it).
+if [ -f "$stamp" ] && cmp -s "$here/requirements.txt" "$stamp" &&
+   "$dir/bin/python" -c 'import georeport' 2>/dev/null; then
   exit 0
 fi
 if ! command -v python3 >/dev/null; then
