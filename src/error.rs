@@ -360,6 +360,11 @@ impl From<DbErr> for AppError {
             }
             _ => {}
         }
+        // Two transactions that waited on each other: one of them is told to
+        // try again, never a 500.
+        if is_contention(&err) {
+            return AppError::Conflict(Msg::TryAgain);
+        }
         match err {
             DbErr::RecordNotFound(_) => AppError::NotFound,
             DbErr::ConnectionAcquire(e) => AppError::Unavailable(e.to_string()),
@@ -417,6 +422,26 @@ const UNIQUE_CONSTRAINTS: &[UniqueConstraint] = &[
 ];
 
 /// The constraint's name when the backend reports one (PostgreSQL).
+/// A deadlock or serialization failure (PostgreSQL 40P01, 40001), or SQLite
+/// still busy after its timeout: the work was refused because of other work,
+/// not because it was wrong.
+fn is_contention(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as SqlxError;
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            match &**e {
+                SqlxError::Database(d) => matches!(
+                    d.code().as_deref(),
+                    Some("40P01" | "40001" | "5" | "517" | "6")
+                ),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
 fn db_constraint(err: &DbErr) -> Option<String> {
     use sea_orm::RuntimeErr;
     use sea_orm::sqlx::Error as SqlxError;

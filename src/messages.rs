@@ -89,6 +89,8 @@ pub enum Msg {
     CannotFollowOwn,
     InvalidCursor,
     CursorForAnotherSort,
+    /// The database refused the work because of other work at the same time.
+    TryAgain,
     InvalidBbox,
     InvalidStatus,
     InvalidTimestamp,
@@ -310,6 +312,7 @@ impl Msg {
             CursorForAnotherSort => {
                 "Con trỏ phân trang này thuộc một cách sắp xếp khác; hãy bắt đầu lại từ trang đầu.".into()
             }
+            TryAgain => "Phản ánh đang được thay đổi cùng lúc ở nơi khác; hãy tải lại và thử lại.".into(),
             InvalidBbox => "bbox phải là minLng,minLat,maxLng,maxLat.".into(),
             InvalidStatus => "Trạng thái không hợp lệ.".into(),
             InvalidTimestamp => "Thời điểm phải theo RFC 3339, ví dụ 2025-04-04T08:30:00Z.".into(),
@@ -460,6 +463,7 @@ impl Msg {
             CursorForAnotherSort => {
                 "This cursor was made for another sort order; start again from the first page.".into()
             }
+            TryAgain => "This was being changed elsewhere at the same moment; reload and try again.".into(),
             InvalidBbox => "bbox must be minLng,minLat,maxLng,maxLat.".into(),
             InvalidStatus => "Invalid status.".into(),
             InvalidTimestamp => "A time must be RFC 3339, e.g. 2025-04-04T08:30:00Z.".into(),
