@@ -1294,3 +1294,49 @@ async fn deadlines_near_and_past_reach_the_right_staff_once() {
     );
     app.assert_rollup_consistent().await;
 }
+
+/// Two coordinators marking two reports duplicates of each other at once:
+/// one original stays (both reports locked in one order; the second sees
+/// the first and is refused). Bounded: a few pairs, each raced once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mutual_duplicates_at_once_leave_one_original() {
+    let app = TestApp::spawn_with(|f| {
+        f.merge(figment::providers::Serialized::default(
+            "reports.per_user_burst",
+            50,
+        ))
+    })
+    .await;
+    let s = staffed(&app).await;
+    let coord = s.root_coord.access.clone();
+    for _ in 0..5 {
+        let a = id_of(
+            &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
+                .await,
+        );
+        let b = id_of(
+            &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
+                .await,
+        );
+        let mark = |id: Uuid, of: Uuid| {
+            let req = reqwest::Client::new()
+                .post(app.url(&format!("/api/v1/staff/reports/{id}/actions")))
+                .bearer_auth(&coord)
+                .json(&json!({"action": "mark_duplicate", "duplicate_of": of, "public_message": "Trùng với phản ánh khác."}));
+            tokio::spawn(async move { req.send().await.expect("sent").status().as_u16() })
+        };
+        let (x, y) = (mark(a, b), mark(b, a));
+        let statuses = [x.await.expect("join"), y.await.expect("join")];
+        assert!(
+            statuses.contains(&200),
+            "one of them is marked: {statuses:?}"
+        );
+        let (ra, rb) = (app.report(a).await, app.report(b).await);
+        let dups = [&ra, &rb]
+            .iter()
+            .filter(|r| r.status.as_str() == "duplicate")
+            .count();
+        assert_eq!(dups, 1, "{statuses:?}: one original stays");
+    }
+    app.assert_rollup_consistent().await;
+}

@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QuerySelect,
 };
 use uuid::Uuid;
 
@@ -135,6 +136,18 @@ pub async fn apply(
         }
         Action::MarkDuplicate => {
             let original_id = req.duplicate_of.unwrap_or_default();
+            // Both reports locked, in one order (PostgreSQL; SQLite's writers
+            // are serial): "A duplicate of B" and "B duplicate of A" at once
+            // take turns, and the second sees the first and is refused,
+            // instead of both leaving the queue. The original is read after.
+            let mut pair = [r.id, original_id];
+            pair.sort();
+            for id in pair {
+                reports::Entity::find_by_id(id)
+                    .lock_exclusive()
+                    .one(&txn)
+                    .await?;
+            }
             let original = reports::Entity::find_by_id(original_id)
                 .one(&txn)
                 .await?
