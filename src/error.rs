@@ -100,6 +100,8 @@ pub struct Problem {
     pub kind: ProblemKind,
     pub detail: Msg,
     pub errors: Vec<FieldError>,
+    /// An extra member for a stale write: the version the resource is at now.
+    pub current_version: Option<i32>,
 }
 
 /// The problem `type`s this API uses; each has a stable URI and a title.
@@ -223,6 +225,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         use ProblemKind as K;
         let mut headers: Vec<(header::HeaderName, HeaderValue)> = Vec::new();
+        let mut current_version_member = None;
         let (status, kind, detail, errors) = match self {
             AppError::NotFound => (StatusCode::NOT_FOUND, K::NotFound, Msg::NotFound, vec![]),
             AppError::RouteNotFound => (
@@ -301,7 +304,12 @@ impl IntoResponse for AppError {
                 Msg::ValidationFailed,
                 errors,
             ),
-            AppError::Conflict(msg) => (StatusCode::CONFLICT, K::Conflict, msg, vec![]),
+            AppError::Conflict(msg) => {
+                if let Msg::ReportChanged { current_version } = msg {
+                    current_version_member = Some(current_version);
+                }
+                (StatusCode::CONFLICT, K::Conflict, msg, vec![])
+            }
             AppError::Unavailable(cause) => {
                 tracing::warn!(%cause, "service unavailable");
                 (
@@ -332,6 +340,7 @@ impl IntoResponse for AppError {
             kind,
             detail,
             errors,
+            current_version: current_version_member,
         });
         response
     }
@@ -496,6 +505,10 @@ pub struct ProblemBody {
     pub request_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldErrorBody>>,
+    /// On a 409 for a stale write (`If-Match`, `expected_version`, or a change
+    /// committed meanwhile): the version the report is at now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<i32>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -528,6 +541,7 @@ impl Problem {
                     })
                     .collect()
             }),
+            current_version: self.current_version,
         }
     }
 }

@@ -171,6 +171,15 @@ pub enum Msg {
     RangeNotSatisfiable {
         len: u64,
     },
+    // Versions.
+    /// The report moved past the version the caller loaded (409).
+    ReportChanged {
+        current_version: i32,
+    },
+    /// `If-Match` is not `*`, `"<n>"` or `W/"<n>"`.
+    InvalidIfMatch,
+    /// `If-Match` and `expected_version` name different versions.
+    VersionsDisagree,
 }
 
 /// What a field expects, named in words a person reads.
@@ -382,6 +391,9 @@ impl Msg {
             UploadStalled { secs } => format!("Không nhận được dữ liệu tải lên trong {secs} giây; hãy thử lại."),
             UploadTooSlow { secs } => format!("Tải lên không xong trong {secs} giây; hãy thử lại trên mạng ổn định hơn."),
             RangeNotSatisfiable { len } => format!("Không có khoảng byte nào được yêu cầu nằm trong tệp ({len} byte)."),
+            ReportChanged { current_version } => format!("Phản ánh đã thay đổi kể từ khi bạn tải (phiên bản hiện tại: {current_version}); hãy tải lại rồi thử lại."),
+            InvalidIfMatch => "If-Match phải là \"*\" hoặc số phiên bản trong ngoặc kép, ví dụ \"3\".".into(),
+            VersionsDisagree => "expected_version khác với phiên bản trong If-Match.".into(),
         }
     }
 
@@ -527,6 +539,9 @@ impl Msg {
             UploadStalled { secs } => format!("No upload data arrived for {secs} seconds; please try again."),
             UploadTooSlow { secs } => format!("The upload did not finish within {secs} seconds; please try again on a steadier connection."),
             RangeNotSatisfiable { len } => format!("None of the requested byte ranges lies within the file ({len} bytes)."),
+            ReportChanged { current_version } => format!("The report has changed since you loaded it (it is now at version {current_version}); reload it and try again."),
+            InvalidIfMatch => "If-Match must be \"*\" or a version number in double quotes, e.g. \"3\".".into(),
+            VersionsDisagree => "expected_version differs from the version in If-Match.".into(),
         }
     }
 }

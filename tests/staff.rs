@@ -958,6 +958,7 @@ async fn a_change_decided_from_a_stale_read_is_refused() {
     use citizen_feedback::db::begin_write;
     use citizen_feedback::domain::{EventKind, Status};
     use citizen_feedback::error::AppError;
+    use citizen_feedback::messages::Msg;
     use citizen_feedback::reports::effects::{self, StaffInput};
     use citizen_feedback::reports::lifecycle::Action;
     use citizen_feedback::reports::store::{NewEvent, write_change};
@@ -1020,8 +1021,13 @@ async fn a_change_decided_from_a_stale_read_is_refused() {
     let txn = begin_write(&app.db).await.expect("begin");
     let second = write_change(&txn, tz, &before, second, vec![event], now).await;
     assert!(
-        matches!(second, Err(AppError::Conflict(_))),
-        "the same `before` twice: {second:?}"
+        matches!(
+            second,
+            Err(AppError::Conflict(Msg::ReportChanged {
+                current_version: 2
+            }))
+        ),
+        "the same `before` twice, told the version it is at: {second:?}"
     );
     txn.rollback().await.expect("rollback");
 
@@ -1033,6 +1039,222 @@ async fn a_change_decided_from_a_stale_read_is_refused() {
             .await,
         1,
         "no event for the refused change"
+    );
+    app.assert_rollup_consistent().await;
+}
+
+fn act_if<'a>(
+    app: &'a TestApp,
+    token: &str,
+    id: Uuid,
+    if_match: &str,
+    body: Value,
+) -> common::Req<'a> {
+    app.post(&format!("/api/v1/staff/reports/{id}/actions"))
+        .token(token)
+        .header("If-Match", if_match)
+        .json(&body)
+}
+
+/// The version a single-report answer carries, in its `ETag` and its body
+/// (they agree).
+#[track_caller]
+fn version_of(r: &common::Resp) -> i64 {
+    let v = r.body["version"].as_i64().expect("a version in the body");
+    assert_eq!(
+        r.header("etag"),
+        Some(format!("\"{v}\"").as_str()),
+        "{}",
+        r.body
+    );
+    v
+}
+
+/// A console that loaded version n while another coordinator acted (n+1):
+/// its `assign` or `extend` sent with `If-Match: "n"` or `expected_version: n`
+/// is a 409 naming the current version, and nothing of it is written; sent
+/// with the current version (or `*`) it applies.
+#[tokio::test]
+async fn a_stale_console_is_told_the_current_version_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let s = staffed(&app).await;
+    let id = id_of(
+        &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
+            .await,
+    );
+    let accepted = act(&app, &s.ward_coord.access, id, json!({"action": "accept"})).await;
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    assert_eq!(version_of(&accepted), 1);
+
+    // The first console loads the report at version 1.
+    let loaded = app
+        .get(&format!("/api/v1/reports/{id}"))
+        .token(&s.root_coord.access)
+        .send()
+        .await;
+    assert_eq!(loaded.status, 200, "{}", loaded.body);
+    let n = version_of(&loaded);
+    assert_eq!(n, 1);
+    // The citizen's view carries the same version.
+    let mine = app
+        .get(&format!("/api/v1/reports/{id}"))
+        .token(&s.citizen.access)
+        .send()
+        .await;
+    assert_eq!(version_of(&mine), n);
+
+    // Another coordinator extends the deadline: n + 1.
+    let due = app.report(id).await.due_at.expect("a deadline");
+    let later = |days: i64| (due + Duration::days(days)).to_rfc3339();
+    let other = act(
+        &app,
+        &s.ward_coord.access,
+        id,
+        json!({"action": "extend", "due_at": later(1), "reason": "Chờ vật tư"}),
+    )
+    .await;
+    assert_eq!(other.status, 200, "{}", other.body);
+    assert_eq!(version_of(&other), n + 1);
+    let row_before = app.report(id).await;
+    let events_before = app.count("SELECT COUNT(*) FROM report_events").await;
+    let unchanged = async |app: &TestApp| {
+        assert_eq!(app.report(id).await, row_before, "nothing written");
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM report_events").await,
+            events_before,
+            "no event"
+        );
+    };
+
+    // The stale console assigns with If-Match "n"...
+    let r = act_if(
+        &app,
+        &s.root_coord.access,
+        id,
+        &format!("\"{n}\""),
+        json!({"action": "assign", "assignee_id": s.officer_id}),
+    )
+    .lang("en")
+    .send()
+    .await;
+    r.assert_problem(409, "conflict");
+    assert_eq!(r.body["current_version"], n + 1, "{}", r.body);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("reload")),
+        "{}",
+        r.body
+    );
+    unchanged(&app).await;
+    // ...or extends with expected_version n, or a weak tag: the same.
+    let r = act(
+        &app,
+        &s.root_coord.access,
+        id,
+        json!({"action": "extend", "due_at": later(2), "reason": "Chờ", "expected_version": n}),
+    )
+    .await;
+    r.assert_problem(409, "conflict");
+    assert_eq!(r.body["current_version"], n + 1, "{}", r.body);
+    let r = act_if(
+        &app,
+        &s.root_coord.access,
+        id,
+        &format!("W/\"{n}\""),
+        json!({"action": "extend", "due_at": later(2), "reason": "Chờ"}),
+    )
+    .send()
+    .await;
+    r.assert_problem(409, "conflict");
+    assert_eq!(r.body["current_version"], n + 1, "{}", r.body);
+    // An action the status no longer allows, from a stale console: told it
+    // is stale first.
+    let r = act_if(
+        &app,
+        &s.root_coord.access,
+        id,
+        "\"0\"",
+        json!({"action": "accept"}),
+    )
+    .send()
+    .await;
+    r.assert_problem(409, "conflict");
+    assert_eq!(r.body["current_version"], n + 1, "{}", r.body);
+    unchanged(&app).await;
+
+    // Malformed If-Match: a 422 naming the header; If-Match and
+    // expected_version that disagree: a 422 naming the field.
+    for bad in ["1", "\"one\"", "\"1\", \"2\"", "W/1"] {
+        let r = act_if(
+            &app,
+            &s.root_coord.access,
+            id,
+            bad,
+            json!({"action": "assign", "assignee_id": s.officer_id}),
+        )
+        .send()
+        .await;
+        r.assert_problem(422, "validation-error");
+        assert_eq!(r.error_fields(), ["If-Match"], "{bad}: {}", r.body);
+    }
+    let r = act_if(
+        &app,
+        &s.root_coord.access,
+        id,
+        &format!("\"{}\"", n + 1),
+        json!({"action": "assign", "assignee_id": s.officer_id, "expected_version": n}),
+    )
+    .send()
+    .await;
+    r.assert_problem(422, "validation-error");
+    assert_eq!(r.error_fields(), ["expected_version"]);
+    unchanged(&app).await;
+
+    // Reloaded: the current version applies, and the answer carries the next.
+    let r = act_if(
+        &app,
+        &s.root_coord.access,
+        id,
+        &format!("\"{}\"", n + 1),
+        json!({"action": "assign", "assignee_id": s.officer_id, "expected_version": n + 1}),
+    )
+    .send()
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(version_of(&r), n + 2);
+    assert_eq!(app.report(id).await.assignee_id, Some(s.officer_id));
+    // expected_version alone, and `*` (any version), apply too.
+    let r = act(
+        &app,
+        &s.root_coord.access,
+        id,
+        json!({"action": "extend", "due_at": later(2), "reason": "Chờ", "expected_version": n + 2}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(version_of(&r), n + 3);
+    let r = act_if(
+        &app,
+        &s.root_coord.access,
+        id,
+        "*",
+        json!({"action": "extend", "due_at": later(3), "reason": "Chờ"}),
+    )
+    .send()
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(version_of(&r), n + 4);
+    let view = app
+        .get(&format!("/api/v1/reports/{id}"))
+        .token(&s.root_coord.access)
+        .send()
+        .await;
+    assert_eq!(version_of(&view), n + 4);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM report_events WHERE kind = 'extended'")
+            .await,
+        3
     );
     app.assert_rollup_consistent().await;
 }

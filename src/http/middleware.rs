@@ -69,6 +69,7 @@ pub async fn problems(req: Request, next: Next) -> Response {
                 kind,
                 detail,
                 errors: vec![],
+                current_version: None,
             }
         }
     };

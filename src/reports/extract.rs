@@ -5,6 +5,7 @@
 
 use axum::extract::{FromRef, FromRequestParts, Path};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use sea_orm::EntityTrait;
 use uuid::Uuid;
 
@@ -169,5 +170,74 @@ where
             user,
             scope,
         })
+    }
+}
+
+/// The `ETag` header of an answer that is one report.
+pub type ETag = [(HeaderName, HeaderValue); 1];
+
+/// `ETag: "<version>"` for an answer that is one report (its `version`).
+pub fn etag(version: i32) -> ETag {
+    let value = HeaderValue::try_from(format!("\"{version}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
+    [(header::ETAG, value)]
+}
+
+/// The version an `If-Match` header asks for: `None` without one or for `*`
+/// (any version), `"<n>"` or `W/"<n>"` for version n (a weak tag compares the
+/// same: the version is all there is). Anything else, a list of tags
+/// included, is a 422 naming the header.
+pub fn if_match_version(headers: &HeaderMap) -> Result<Option<i32>, AppError> {
+    let mut values = headers.get_all(header::IF_MATCH).iter();
+    let Some(v) = values.next() else {
+        return Ok(None);
+    };
+    let bad = || AppError::field("If-Match", Msg::InvalidIfMatch);
+    if values.next().is_some() {
+        return Err(bad());
+    }
+    parse_if_match(v.to_str().map_err(|_| bad())?).ok_or_else(bad)
+}
+
+/// `Some(None)` for `*`, `Some(Some(n))` for `"n"` or `W/"n"`, `None` if
+/// malformed.
+fn parse_if_match(s: &str) -> Option<Option<i32>> {
+    let s = s.trim();
+    if s == "*" {
+        return Some(None);
+    }
+    let tag = s.strip_prefix("W/").unwrap_or(s);
+    let n = tag.strip_prefix('"')?.strip_suffix('"')?;
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    n.parse::<i32>().ok().map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_if_match;
+
+    #[test]
+    fn if_match_is_any_or_one_quoted_version() {
+        assert_eq!(parse_if_match("*"), Some(None));
+        assert_eq!(parse_if_match("\"3\""), Some(Some(3)));
+        assert_eq!(parse_if_match(" W/\"12\" "), Some(Some(12)));
+        assert_eq!(parse_if_match("\"0\""), Some(Some(0)));
+        for bad in [
+            "",
+            "3",
+            "\"\"",
+            "\"-1\"",
+            "\"+1\"",
+            "\"1\", \"2\"",
+            "w/\"1\"",
+            "\"1",
+            "\"a\"",
+            "\"99999999999\"",
+            "W/*",
+        ] {
+            assert_eq!(parse_if_match(bad), None, "{bad}");
+        }
     }
 }

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::dto::MessageRequest;
-use super::extract::{FollowableReport, OwnReport, ParticipantReport, VisibleReport};
+use super::extract::{ETag, FollowableReport, OwnReport, ParticipantReport, VisibleReport, etag};
 use super::lifecycle::Status;
 use super::queries::{self, PublicFilter};
 use super::scope::Access;
@@ -246,12 +246,13 @@ async fn list_mine(
 /// sensitive categories) the exact location.
 #[utoipa::path(get, path = "/reports/{id}", tag = "reports",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = ReportBody), (status = 404, body = ProblemBody, content_type = "application/problem+json")))]
+    responses((status = 200, body = ReportBody, headers(("ETag" = String, description = "The report's `version`, `\"<version>\"`: send it back as `If-Match` with a staff action"))), (status = 404, body = ProblemBody, content_type = "application/problem+json")))]
 async fn get_report(
     State(state): State<AppState>,
     VisibleReport { report, access }: VisibleReport,
-) -> AppResult<Json<ReportBody>> {
-    Ok(Json(one_body(&state, report, access).await?))
+) -> AppResult<(ETag, Json<ReportBody>)> {
+    let tag = etag(report.version);
+    Ok((tag, Json(one_body(&state, report, access).await?)))
 }
 
 /// Comment on a report: its reporter, or staff in scope.

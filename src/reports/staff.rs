@@ -14,7 +14,7 @@ use super::deadlines::check_extension;
 use super::effects::{self, Recategorized, StaffInput};
 use super::lifecycle::{AUTO_CLOSE_DAYS, Action, Status, TransitionError, transition};
 use super::scope::StaffScope;
-use super::store::{NewEvent, append_event, write_change};
+use super::store::{NewEvent, append_event, stale, write_change};
 use crate::context::Ctx;
 use crate::db::begin_write;
 use crate::domain::geo::public_point;
@@ -40,6 +40,11 @@ pub struct ActionInput {
     pub duplicate_of: Option<Uuid>,
     pub due_at: Option<DateTime<Utc>>,
     pub reason: Option<String>,
+    /// The version the caller decided on (`If-Match` or `expected_version`):
+    /// a report at another one is a 409 carrying the current version. `None`:
+    /// whatever version it is at (still guarded against a change between
+    /// this transaction's read and its write).
+    pub expected_version: Option<i32>,
 }
 
 /// Staff whose unit is `unit` or below it.
@@ -93,12 +98,22 @@ pub async fn apply(
         .await?
         .ok_or(AppError::NotFound)?;
     let from = r.status;
-    let to =
-        transition(from, action, user.role, scope.contains(r.unit_id)).map_err(|e| match e {
-            TransitionError::OutOfScope => AppError::NotFound,
-            TransitionError::RoleNotAllowed => AppError::Forbidden,
-            TransitionError::InvalidFromStatus => AppError::Conflict(Msg::InvalidTransition),
-        })?;
+    let decided = transition(from, action, user.role, scope.contains(r.unit_id));
+    if matches!(decided, Err(TransitionError::OutOfScope)) {
+        return Err(AppError::NotFound);
+    }
+    // A console that loaded an older version hears so before anything else
+    // (its action may no longer make sense): nothing is written.
+    if let Some(expected) = req.expected_version
+        && expected != r.version
+    {
+        return Err(stale(r.version));
+    }
+    let to = decided.map_err(|e| match e {
+        TransitionError::OutOfScope => AppError::NotFound,
+        TransitionError::RoleNotAllowed => AppError::Forbidden,
+        TransitionError::InvalidFromStatus => AppError::Conflict(Msg::InvalidTransition),
+    })?;
 
     // Check what the action names (in scope, existing, later) and gather what
     // `effects` needs; the facts also go into the event's data.

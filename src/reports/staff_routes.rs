@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::dto::MessageRequest;
-use super::extract::ScopedReport;
+use super::extract::{ETag, ScopedReport, etag, if_match_version};
 use super::lifecycle::Action;
 use super::lifecycle::Status;
 use super::queries;
@@ -231,6 +231,11 @@ pub struct ActionRequest {
     pub due_at: Option<DateTime<Utc>>,
     /// extend (required), reject, reopen: why.
     pub reason: Option<String>,
+    /// The report's `version` when you loaded it (as `If-Match` does): if it
+    /// has changed since, the action is refused with 409 and the problem's
+    /// `current_version`. Omit to act on whatever version it is at.
+    #[schema(example = 3)]
+    pub expected_version: Option<i32>,
 }
 
 impl Validate for ActionRequest {
@@ -283,8 +288,15 @@ impl Validate for ActionRequest {
 }
 
 impl ActionRequest {
-    /// The request as the service takes it (after `validate`).
-    fn into_input(self) -> AppResult<ActionInput> {
+    /// The request as the service takes it (after `validate`), with the
+    /// version `If-Match` asked for (`None`: no header, or `*`).
+    fn into_input(self, if_match: Option<i32>) -> AppResult<ActionInput> {
+        let expected_version = match (if_match, self.expected_version) {
+            (Some(h), Some(b)) if h != b => {
+                return Err(AppError::field("expected_version", Msg::VersionsDisagree));
+            }
+            (h, b) => h.or(b),
+        };
         let action = self
             .action
             .as_deref()
@@ -302,6 +314,7 @@ impl ActionRequest {
             duplicate_of: self.duplicate_of,
             due_at: self.due_at,
             reason: nonblank(&self.reason),
+            expected_version,
         })
     }
 }
@@ -362,15 +375,23 @@ async fn queue_list(
 
 /// Act on a report: the lifecycle decides who may do what from which status.
 /// Out of scope is 404, a role that may not is 403, a status that does not
-/// allow it (or that changed since you looked) is 409.
+/// allow it (or that changed since you looked) is 409. Send the version you
+/// loaded (`If-Match: "<version>"`, or `expected_version`) and a report
+/// changed since is a 409 whose problem carries `current_version`, with
+/// nothing written.
 #[utoipa::path(post, path = "/staff/reports/{id}/actions", tag = "staff", security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
+    params(
+        ("id" = Uuid, Path),
+        ("If-Match" = Option<String>, Header,
+            description = "The report's version as loaded (its `ETag`): `\"3\"` or `W/\"3\"`; `*` is any version. Another version than the report's is a 409 with `current_version`; a malformed value is a 422 naming `If-Match`; one that differs from `expected_version` is a 422 naming `expected_version`.",
+            example = "\"3\""),
+    ),
     request_body = ActionRequest,
     responses(
-        (status = 200, body = ReportBody),
+        (status = 200, body = ReportBody, headers(("ETag" = String, description = "The report's new version, `\"<version>\"`"))),
         (status = 403, body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "The status does not allow the action, or the report changed since the version you sent (`If-Match`, `expected_version`) or since it was read: then the problem carries `current_version`", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, body = ProblemBody, content_type = "application/problem+json"),
     ))]
 async fn act(
@@ -380,13 +401,15 @@ async fn act(
         user,
         scope,
     }: ScopedReport,
+    headers: HeaderMap,
     ValidatedJson(req): ValidatedJson<ActionRequest>,
-) -> AppResult<Json<ReportBody>> {
-    let input = req.into_input()?;
+) -> AppResult<(ETag, Json<ReportBody>)> {
+    let input = req.into_input(if_match_version(&headers)?)?;
     let rules = staff::StaffRules {
         max_extension: chrono::Duration::days(i64::from(state.config.reports.max_extension_days)),
     };
     let report = staff::apply(state.ctx(), &user.actor(), &scope, report.id, input, &rules).await?;
+    let tag = etag(report.version);
     let mut v = bodies(
         &state.db,
         vec![(report, Access::Staff)],
@@ -395,7 +418,7 @@ async fn act(
         state.clock.now(),
     )
     .await?;
-    Ok(Json(v.pop().ok_or(AppError::NotFound)?))
+    Ok((tag, Json(v.pop().ok_or(AppError::NotFound)?)))
 }
 
 /// A staff event with its internal note.

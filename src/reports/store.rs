@@ -142,12 +142,27 @@ pub async fn update_if_unchanged<C: ConnectionTrait>(
         .exec(db)
         .await?;
     if res.rows_affected != 1 {
-        return Err(AppError::Conflict(Msg::Conflict));
+        // Say which version it is at now when that is what moved (a rating
+        // alone moves no version: the plain conflict).
+        let now_at = reports::Entity::find_by_id(before.id).one(db).await?;
+        return Err(match now_at {
+            None => AppError::NotFound,
+            Some(r) if r.version != before.version => stale(r.version),
+            Some(_) => AppError::Conflict(Msg::Conflict),
+        });
     }
     reports::Entity::find_by_id(before.id)
         .one(db)
         .await?
         .ok_or(AppError::NotFound)
+}
+
+/// The 409 for a write decided on an older version of a report than the
+/// one it is at (`current`): the problem carries `current_version`.
+pub fn stale(current: i32) -> AppError {
+    AppError::Conflict(Msg::ReportChanged {
+        current_version: current,
+    })
 }
 
 /// One change of a report with all that goes with it: the conditional

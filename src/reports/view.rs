@@ -116,6 +116,12 @@ pub struct ReportBody {
     pub overdue: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Counts the changes staff act on (status, unit, assignee, category,
+    /// deadline…); the single-report answers carry it as `ETag: "<version>"`.
+    /// Send it back as `If-Match` (or `expected_version`) with a staff action
+    /// so that a change made meanwhile is a 409, not overwritten.
+    #[schema(example = 3)]
+    pub version: i32,
     pub resolved_at: Option<DateTime<Utc>>,
     pub rating: Option<i16>,
     pub follower_count: i32,
@@ -311,6 +317,7 @@ pub async fn bodies<C: ConnectionTrait>(
         };
         out.push(ReportBody {
             overdue: is_overdue(&r, now),
+            version: r.version,
             id: r.id,
             code: r.code,
             status: r.status.as_str().to_owned(),
