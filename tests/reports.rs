@@ -787,6 +787,74 @@ async fn rating_closes_or_lets_the_citizen_reopen() {
     app.assert_rollup_consistent().await;
 }
 
+/// A citizen's reopening gives the unit a new deadline (domain.md,
+/// Lifecycle): the report can become overdue again, and handling it late is
+/// not on time.
+#[tokio::test]
+async fn a_citizen_reopened_report_has_a_new_deadline() {
+    let app = TestApp::spawn().await;
+    // Monday 2025-11-03 09:00 in Hanoi.
+    app.clock.set(at("2025-11-03T02:00:00Z"));
+    let city = app.city().await;
+    let owner = app.register("0912345678").await;
+    let id = id_of(
+        &app.file(&owner.access, &TestApp::report_body(city.lights))
+            .await,
+    );
+    app.mark_resolved(id).await;
+    let first = app.report(id).await.due_at.expect("a deadline");
+    let r = app
+        .post(&format!("/api/v1/reports/{id}/rating"))
+        .token(&owner.access)
+        .json(&json!({"score": 1}))
+        .send()
+        .await;
+    assert_eq!(r.body["status"], "resolved", "{}", r.body);
+    // Six days later, near the end of the first deadline.
+    app.clock.advance(Duration::days(6));
+    let now = app.clock.now();
+    let owner = app.login("0912345678", common::PASSWORD).await;
+    let r = app
+        .post(&format!("/api/v1/reports/{id}/reopen"))
+        .token(&owner.access)
+        .json(&json!({"reason": "Vẫn chưa sửa"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["status"], "in_progress");
+    let cal = citizen_feedback::calendar::store::load(&app.db, app.state.config.city_tz)
+        .await
+        .expect("calendar");
+    let due = citizen_feedback::reports::deadlines::handling_deadline(&cal, now, 40, false);
+    let row = app.report(id).await;
+    assert_eq!(row.due_at, Some(due), "40 working hours from the reopening");
+    assert!(due > now && due > first);
+    app.assert_rollup_consistent().await;
+    let on_time = "SELECT COALESCE(SUM(handled_on_time), 0) FROM report_stats_monthly";
+    assert_eq!(app.count(on_time).await, 0, "open again: not on time");
+
+    // Resolved again after the new deadline: handled, late.
+    app.clock.set(due + Duration::hours(1));
+    let admin = app.admin().await;
+    let r = app
+        .post(&format!("/api/v1/staff/reports/{id}/actions"))
+        .token(&admin.access)
+        .json(&json!({"action": "resolve", "public_message": "Đã sửa lại."}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let row = app.report(id).await;
+    assert_eq!(row.status.as_str(), "resolved");
+    assert!(row.handled_at.is_some_and(|h| h > due));
+    app.assert_rollup_consistent().await;
+    assert_eq!(app.count(on_time).await, 0);
+    assert_eq!(
+        app.count("SELECT COALESCE(SUM(handled), 0) FROM report_stats_monthly")
+            .await,
+        1
+    );
+}
+
 #[tokio::test]
 async fn reopening_closes_after_seven_days() {
     let app = TestApp::spawn().await;

@@ -1560,5 +1560,280 @@ async fn mutual_duplicates_at_once_leave_one_original() {
             .count();
         assert_eq!(dups, 1, "{statuses:?}: one original stays");
     }
+
+/// The handling deadline the server gives at `now` (its calendar, the
+/// category's hours, a quarter when urgent).
+async fn deadline(
+    app: &TestApp,
+    now: chrono::DateTime<chrono::Utc>,
+    sla_hours: i32,
+    urgent: bool,
+) -> String {
+    let cal = citizen_feedback::calendar::store::load(&app.db, app.state.config.city_tz)
+        .await
+        .expect("calendar");
+    citizen_feedback::reports::deadlines::handling_deadline(&cal, now, sla_hours, urgent)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// domain.md, Lifecycle: a coordinator's second look at a rejection returns
+/// it to `assigned` (routed again if it has no unit) with a new deadline,
+/// which can pass like any other: not counted on time by default.
+#[tokio::test]
+async fn reopening_a_rejection_assigns_it_again_with_a_deadline_that_can_pass() {
+    use citizen_feedback::entities::reports;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let app = TestApp::spawn().await;
+    let s = staffed(&app).await;
+    // Monday 2025-11-03 09:00 in Hanoi.
+    app.clock.set(at("2025-11-03T02:00:00Z"));
+    let citizen = app.login("0912345678", common::PASSWORD).await;
+    let coord = app.login("coord@hanoi.gov.vn", common::PASSWORD).await;
+    let id = id_of(
+        &app.file(&citizen.access, &TestApp::report_body(s.city.lights))
+            .await,
+    );
+    let routed = app.report(id).await.unit_id;
+    assert!(routed.is_some());
+    let r = act(
+        &app,
+        &coord.access,
+        id,
+        json!({"action": "reject", "public_message": "Không thuộc thẩm quyền"}),
+    )
+    .await;
+    assert_eq!(r.body["status"], "rejected", "{}", r.body);
+    assert_eq!(r.body["due_at"], Value::Null);
+    // Its unit is gone meanwhile (units and rules change); the rollup follows.
+    reports::Entity::update_many()
+        .col_expr(reports::Column::UnitId, Expr::value(Option::<Uuid>::None))
+        .filter(reports::Column::Id.eq(id))
+        .exec(&app.db)
+        .await
+        .expect("update");
+    citizen_feedback::stats::check::rebuild(&app.db, app.state.config.city_tz)
+        .await
+        .expect("rebuild");
+    app.assert_rollup_consistent().await;
+    let on_time = "SELECT COALESCE(SUM(handled_on_time), 0) FROM report_stats_monthly";
+    let handled = "SELECT COALESCE(SUM(handled), 0) FROM report_stats_monthly";
+    assert_eq!(app.count(on_time).await, 1, "never assigned: on time");
+    let version = app.report(id).await.version;
+
+    app.clock.advance(Duration::days(1));
+    let now = app.clock.now();
+    let coord = app.login("coord@hanoi.gov.vn", common::PASSWORD).await;
+    let r = act(
+        &app,
+        &coord.access,
+        id,
+        json!({"action": "reopen", "reason": "Xem lại"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["status"], "assigned");
+    assert_eq!(r.body["overdue"], false);
+    let due = deadline(&app, now, 40, false).await;
+    assert_eq!(r.body["due_at"].as_str(), Some(due.as_str()), "{}", r.body);
+    let row = app.report(id).await;
+    assert_eq!(row.unit_id, routed, "routed again");
+    assert!(row.due_at.is_some_and(|d| d > now));
+    assert_eq!((row.handled_at, row.handled_month), (None, None));
+    assert_eq!(row.version, version + 1);
+    let events = app
+        .get(&format!("/api/v1/staff/reports/{id}/events"))
+        .token(&coord.access)
+        .send()
+        .await;
+    let last = events
+        .body
+        .as_array()
+        .and_then(|e| e.last())
+        .cloned()
+        .expect("event");
+    assert_eq!(
+        (last["kind"].as_str(), last["to_status"].as_str()),
+        (Some("reopened"), Some("assigned")),
+        "{last}"
+    );
+    assert_eq!(
+        last["data"]["unit_id"].as_str(),
+        routed.map(|u| u.to_string()).as_deref()
+    );
+    assert!(last["data"]["due_at"].is_string(), "{last}");
+    app.assert_rollup_consistent().await;
+    assert_eq!((app.count(handled).await, app.count(on_time).await), (0, 0));
+
+    // The deadline passes: overdue in the queue, and handled late.
+    app.clock
+        .set(row.due_at.expect("due") + Duration::seconds(1));
+    let coord = app.login("coord@hanoi.gov.vn", common::PASSWORD).await;
+    let q = app
+        .get("/api/v1/staff/reports?overdue=true")
+        .token(&coord.access)
+        .send()
+        .await;
+    assert_eq!(
+        q.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        q.body
+    );
+    assert_eq!(q.body["items"][0]["id"], id.to_string());
+    assert_eq!(q.body["items"][0]["overdue"], true);
+    let r = act(
+        &app,
+        &coord.access,
+        id,
+        json!({"action": "resolve", "public_message": "Đã xử lý"}),
+    )
+    .await;
+    assert_eq!(r.body["status"], "resolved", "{}", r.body);
+    app.assert_rollup_consistent().await;
+    assert_eq!(
+        (app.count(handled).await, app.count(on_time).await),
+        (1, 0),
+        "handled after the new deadline: late"
+    );
+}
+
+/// A staff reopen of handled work: `in_progress`, with a new deadline.
+#[tokio::test]
+async fn reopening_a_closed_report_gives_it_a_new_deadline() {
+    let app = TestApp::spawn().await;
+    let s = staffed(&app).await;
+    app.clock.set(at("2025-11-03T02:00:00Z"));
+    let citizen = app.login("0912345678", common::PASSWORD).await;
+    let coord = app.login("coord.hk@hanoi.gov.vn", common::PASSWORD).await;
+    let id = id_of(
+        &app.file(&citizen.access, &TestApp::report_body(s.city.lights))
+            .await,
+    );
+    act(&app, &coord.access, id, json!({"action": "accept"})).await;
+    let first = app.report(id).await.due_at;
+    act(
+        &app,
+        &coord.access,
+        id,
+        json!({"action": "resolve", "public_message": "Xong"}),
+    )
+    .await;
+    act(&app, &coord.access, id, json!({"action": "close"})).await;
+    app.clock.advance(Duration::days(20));
+    let now = app.clock.now();
+    let coord = app.login("coord.hk@hanoi.gov.vn", common::PASSWORD).await;
+    let r = act(&app, &coord.access, id, json!({"action": "reopen"})).await;
+    assert_eq!(r.body["status"], "in_progress", "{}", r.body);
+    let due = deadline(&app, now, 40, false).await;
+    assert_eq!(r.body["due_at"].as_str(), Some(due.as_str()));
+    let row = app.report(id).await;
+    assert!(row.due_at > first);
+    assert_eq!(row.unit_id, Some(s.city.ward), "the unit stays");
+    app.assert_rollup_consistent().await;
+}
+
+/// A new priority or category gives an assigned report its deadline again,
+/// from the change, the way the first assignment does.
+#[tokio::test]
+async fn priority_and_category_changes_recompute_the_deadline() {
+    let app = TestApp::spawn().await;
+    let s = staffed(&app).await;
+    app.clock.set(at("2025-11-03T02:00:00Z"));
+    let citizen = app.login("0912345678", common::PASSWORD).await;
+    let coord = app.login("coord@hanoi.gov.vn", common::PASSWORD).await;
+    let id = id_of(
+        &app.file(&citizen.access, &TestApp::report_body(s.city.lights))
+            .await,
+    );
+    // Not yet assigned: a category change gives no deadline.
+    let r = act(
+        &app,
+        &coord.access,
+        id,
+        json!({"action": "recategorize", "category_id": s.city.sensitive}),
+    )
+    .await;
+    assert_eq!(
+        (r.body["status"].as_str(), &r.body["due_at"]),
+        (Some("submitted"), &Value::Null),
+        "{}",
+        r.body
+    );
+    let r = act(
+        &app,
+        &coord.access,
+        id,
+        json!({"action": "recategorize", "category_id": s.city.lights}),
+    )
+    .await;
+    assert_eq!(r.body["due_at"], Value::Null);
+    let t0 = app.clock.now();
+    let r = act(&app, &coord.access, id, json!({"action": "accept"})).await;
+    let normal = deadline(&app, t0, 40, false).await;
+    assert_eq!(
+        r.body["due_at"].as_str(),
+        Some(normal.as_str()),
+        "{}",
+        r.body
+    );
+
+    // Urgent, two hours later: a quarter of the hours, from the change.
+    app.clock.advance(Duration::hours(2));
+    let coord = app.login("coord@hanoi.gov.vn", common::PASSWORD).await;
+    let t1 = app.clock.now();
+    let r = act(
+        &app,
+        &coord.access,
+        id,
+        json!({"action": "assign", "unit_id": s.city.ward, "priority": "urgent"}),
+    )
+    .await;
+    let urgent = deadline(&app, t1, 40, true).await;
+    assert_eq!(r.body["priority"], "urgent", "{}", r.body);
+    assert_eq!(r.body["due_at"].as_str(), Some(urgent.as_str()));
+    assert!(urgent < normal, "urgent shortens it");
+    // The same priority again keeps it.
+    app.clock.advance(Duration::hours(1));
+    let coord = app.login("coord@hanoi.gov.vn", common::PASSWORD).await;
+    let r = act(
+        &app,
+        &coord.access,
+        id,
+        json!({"action": "assign", "unit_id": s.city.ward, "priority": "urgent"}),
+    )
+    .await;
+    assert_eq!(r.body["due_at"].as_str(), Some(urgent.as_str()));
+
+    // A new category: its own hours (16, a quarter: 4), from the change.
+    let t2 = app.clock.now();
+    let r = act(
+        &app,
+        &coord.access,
+        id,
+        json!({"action": "recategorize", "category_id": s.city.sensitive}),
+    )
+    .await;
+    let recat = deadline(&app, t2, 16, true).await;
+    assert_eq!(
+        r.body["due_at"].as_str(),
+        Some(recat.as_str()),
+        "{}",
+        r.body
+    );
+    let events = app
+        .get(&format!("/api/v1/staff/reports/{id}/events"))
+        .token(&coord.access)
+        .send()
+        .await;
+    let last = events
+        .body
+        .as_array()
+        .and_then(|e| e.last())
+        .cloned()
+        .expect("event");
+    assert_eq!(last["kind"], "recategorized");
+    assert!(last["data"]["from_due_at"].is_string(), "{last}");
     app.assert_rollup_consistent().await;
 }

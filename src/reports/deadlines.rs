@@ -57,6 +57,50 @@ mod tests {
     use super::*;
 
     #[test]
+    fn handling_deadlines_count_working_hours_and_a_quarter_when_urgent() {
+        let tz = chrono_tz::Asia::Ho_Chi_Minh;
+        let cal = WorkCalendar::standard(tz);
+        // Monday 2025-11-03 09:00 local.
+        let mon = DateTime::parse_from_rfc3339("2025-11-03T02:00:00Z")
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default();
+        let at = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_default()
+        };
+        // 8 h: Monday 09:00–12:00, 13:30–17:30 (7 h), Tuesday 08:00–09:00.
+        assert_eq!(
+            handling_deadline(&cal, mon, 8, false),
+            at("2025-11-04T02:00:00Z")
+        );
+        // Urgent: a quarter, 2 h → Monday 11:00.
+        assert_eq!(
+            handling_deadline(&cal, mon, 8, true),
+            at("2025-11-03T04:00:00Z")
+        );
+        // At least one hour, also for nonsense hours.
+        for hours in [0, -5, 1, 3] {
+            assert_eq!(
+                handling_deadline(&cal, mon, hours, true),
+                at("2025-11-03T03:00:00Z"),
+                "{hours}"
+            );
+        }
+        assert_eq!(
+            handling_deadline(&cal, mon, 0, false),
+            at("2025-11-03T03:00:00Z")
+        );
+        // Urgent is never later than normal.
+        for hours in [1, 4, 16, 40, 80] {
+            assert!(
+                handling_deadline(&cal, mon, hours, true)
+                    <= handling_deadline(&cal, mon, hours, false)
+            );
+        }
+    }
+
+    #[test]
     fn extensions_are_later_and_within_bounds() {
         let now = DateTime::parse_from_rfc3339("2026-05-04T03:00:00Z")
             .map(|t| t.with_timezone(&Utc))

@@ -9,6 +9,8 @@
 //!     │ reject                  │  └──reassign────┘                 │ reopen (coordinator, or the
 //!     ▼                         ▼                                   ▼  citizen within 7 days, rating ≤ 2)
 //!  rejected               rejected / duplicate                  in_progress
+//!     │
+//!     └──reopen (coordinator)──▶ assigned
 //! ```
 
 use chrono::{DateTime, Duration, Utc};
@@ -142,7 +144,11 @@ pub fn transition(
     }
     Ok(match action {
         Action::Accept | Action::Assign => Status::Assigned,
-        Action::Start | Action::Reopen => Status::InProgress,
+        Action::Start => Status::InProgress,
+        // A coordinator's second look at a rejection hands it out again;
+        // handled work that was not good enough goes back to the unit.
+        Action::Reopen if status == Status::Rejected => Status::Assigned,
+        Action::Reopen => Status::InProgress,
         Action::Resolve => Status::Resolved,
         Action::Reject => Status::Rejected,
         Action::MarkDuplicate => Status::Duplicate,
@@ -211,7 +217,8 @@ mod tests {
             (Reject, Submitted | Assigned | InProgress) => Some(Rejected),
             (MarkDuplicate, Submitted | Assigned | InProgress) => Some(Duplicate),
             (Recategorize, s @ (Submitted | Assigned | InProgress)) => Some(s),
-            (Reopen, Resolved | Closed | Rejected) => Some(InProgress),
+            (Reopen, Rejected) => Some(Assigned),
+            (Reopen, Resolved | Closed) => Some(InProgress),
             (Close, Resolved) => Some(Closed),
             (Extend, s @ (Assigned | InProgress)) => Some(s),
             _ => None,

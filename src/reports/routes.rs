@@ -344,7 +344,8 @@ impl Validate for ReopenRequest {
     }
 }
 
-/// Reopen a report the reporter rated 1–2, within 7 days of its resolution.
+/// Reopen a report the reporter rated 1–2, within 7 days of its resolution:
+/// back in progress, with a new handling deadline from now.
 #[utoipa::path(post, path = "/reports/{id}/reopen", tag = "reports", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body = ReopenRequest,

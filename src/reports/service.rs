@@ -415,10 +415,13 @@ pub async fn reopen_by_citizen(
     reason: Option<String>,
 ) -> AppResult<reports::Model> {
     let now = ctx.now;
+    let calendar = crate::calendar::store::load(ctx.db, ctx.tz).await?;
     let txn = begin_write(ctx.db).await?;
     let r = reread(&txn, report.id, report.status).await?;
+    let sla_hours = super::staff::sla_hours(&txn, r.category_id).await?;
     let mut after = r.clone();
-    effects::citizen_reopen(&mut after, now).map_err(|_| AppError::Conflict(Msg::NotReopenable))?;
+    effects::citizen_reopen(&mut after, &calendar, now, sla_hours)
+        .map_err(|_| AppError::Conflict(Msg::NotReopenable))?;
     let m = effects::as_update(&r, &after);
     let event = NewEvent::transition(
         EventKind::Reopened,

@@ -78,6 +78,12 @@ pub struct StaffRules {
 /// are deactivated, not deleted).
 const DEFAULT_SLA_HOURS: i32 = 40;
 
+/// The handling hours of a report's category.
+pub(crate) async fn sla_hours<C: ConnectionTrait>(db: &C, category: Uuid) -> AppResult<i32> {
+    let cat = categories::Entity::find_by_id(category).one(db).await?;
+    Ok(cat.map_or(DEFAULT_SLA_HOURS, |c| c.sla_hours))
+}
+
 /// Applies one staff action. Out of scope is 404, a role that may not is
 /// 403, a status that does not allow it (or changed meanwhile) is 409.
 pub async fn apply(
@@ -142,12 +148,8 @@ pub async fn apply(
                 input.assignee_id = Some(a);
                 data.insert("assignee_id".into(), a.to_string().into());
             }
-            if r.due_at.is_none() {
-                let cat = categories::Entity::find_by_id(r.category_id)
-                    .one(&txn)
-                    .await?;
-                input.sla_hours = cat.map(|c| c.sla_hours).unwrap_or(DEFAULT_SLA_HOURS);
-            }
+            // The first deadline, or a new one under a new priority.
+            input.sla_hours = sla_hours(&txn, r.category_id).await?;
         }
         Action::MarkDuplicate => {
             let original_id = req.duplicate_of.unwrap_or_default();
@@ -186,6 +188,7 @@ pub async fn apply(
                 .ok_or(AppError::field("category_id", Msg::UnknownCategory))?;
             let routed = route(&txn, &cat, r.area_code.as_deref()).await?;
             let (public_lat, public_lng) = public_point(r.lat, r.lng, cat.sensitive);
+            input.sla_hours = cat.sla_hours;
             input.recategorized = Some(Recategorized {
                 category_id: cat.id,
                 unit_id: routed,
@@ -208,13 +211,39 @@ pub async fn apply(
             data.insert("due_at".into(), due.to_rfc3339().into());
             input.due_at = Some(due);
         }
-        Action::Start | Action::Resolve | Action::Reject | Action::Reopen | Action::Close => {}
+        Action::Reopen => {
+            // A fresh deadline; a report without a unit is routed again.
+            let cat = categories::Entity::find_by_id(r.category_id)
+                .one(&txn)
+                .await?;
+            input.sla_hours = cat.as_ref().map_or(DEFAULT_SLA_HOURS, |c| c.sla_hours);
+            if r.unit_id.is_none()
+                && let Some(cat) = &cat
+                && let Some(u) = route(&txn, cat, r.area_code.as_deref()).await?
+            {
+                input.unit_id = Some(u);
+                data.insert("unit_id".into(), u.to_string().into());
+            }
+        }
+        Action::Start | Action::Resolve | Action::Reject | Action::Close => {}
     }
     if let Some(reason) = nonblank(&req.reason) {
         data.insert("reason".into(), reason.into());
     }
     let mut next = r.clone();
     effects::staff_action(&mut next, action, to, &input, &calendar, now, ctx.tz);
+    // A deadline given again (reopen, a new priority or category) is
+    // recorded like an extension; the first one is not news.
+    if action != Action::Extend
+        && next.due_at != r.due_at
+        && (r.due_at.is_some() || action == Action::Reopen)
+        && let Some(due) = next.due_at
+    {
+        if let Some(old) = r.due_at {
+            data.insert("from_due_at".into(), old.to_rfc3339().into());
+        }
+        data.insert("due_at".into(), due.to_rfc3339().into());
+    }
 
     // The version check: only one of two concurrent actions can move the
     // report from the state both saw.

@@ -217,9 +217,11 @@ pub struct ActionRequest {
     pub unit_id: Option<Uuid>,
     /// accept/assign: an officer of that unit.
     pub assignee_id: Option<Uuid>,
-    /// recategorize: the right category; the report is routed again.
+    /// recategorize: the right category; the report is routed again, and a
+    /// deadline it has is computed again under the new category.
     pub category_id: Option<Uuid>,
-    /// accept/assign: `normal` or `urgent` (a quarter of the handling time).
+    /// accept/assign: `normal` or `urgent` (a quarter of the handling time);
+    /// a change gives a report that has a deadline a new one from now.
     pub priority: Option<String>,
     /// Shown to the citizen; required for resolve and reject.
     pub public_message: Option<String>,

@@ -202,7 +202,9 @@ impl Run<'_> {
     }
 
     fn citizen_reopen(&mut self, at: DateTime<Utc>) -> bool {
-        if at > self.s.now || effects::citizen_reopen(&mut self.r, at).is_err() {
+        if at > self.s.now
+            || effects::citizen_reopen(&mut self.r, self.s.cal, at, self.s.sla_hours).is_err()
+        {
             return false;
         }
         self.events.push(Event {
@@ -451,6 +453,8 @@ mod tests {
                     status = Status::InProgress;
                     assert_eq!(e.to, Some(status));
                     (handled_at, resolved_at, closed_at, rating) = (None, None, None, None);
+                    let urgent = r.priority == Priority::Urgent;
+                    due_at = Some(handling_deadline(s.cal, e.at, s.sla_hours, urgent));
                 }
                 (EventKind::Closed, None) => {
                     // The automatic close: what a coordinator's close would do,
