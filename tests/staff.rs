@@ -1560,6 +1560,8 @@ async fn mutual_duplicates_at_once_leave_one_original() {
             .count();
         assert_eq!(dups, 1, "{statuses:?}: one original stays");
     }
+    app.assert_rollup_consistent().await;
+}
 
 /// The handling deadline the server gives at `now` (its calendar, the
 /// category's hours, a quarter when urgent).
