@@ -522,6 +522,38 @@ async fn last_month_closes_by_itself_after_the_fifth() {
     );
 }
 
+/// A fresh install (no report yet, data still to be imported) never
+/// freezes zeros for last month; once a report exists, the month closes.
+#[tokio::test]
+async fn an_empty_service_does_not_freeze_last_month() {
+    let app = TestApp::spawn().await;
+    app.clock.set(at("2025-06-05T17:30:00Z"));
+    assert_eq!(
+        citizen_feedback::stats::service::auto_close_month(app.state.ctx())
+            .await
+            .expect("run"),
+        None
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM stats_snapshots").await, 0);
+    // A report filed in June does not make May a month with reports.
+    let city = app.city().await;
+    let s = app.register("0912345678").await;
+    app.file(&s.access, &TestApp::report_body(city.lights))
+        .await;
+    assert_eq!(
+        citizen_feedback::stats::service::auto_close_month(app.state.ctx())
+            .await
+            .expect("run"),
+        None
+    );
+    // In July, June (which held it) closes.
+    app.clock.set(at("2025-07-06T03:00:00Z"));
+    let closed = citizen_feedback::stats::service::auto_close_month(app.state.ctx())
+        .await
+        .expect("run");
+    assert_eq!(closed.map(|m| m.yyyymm()), Some(202506));
+}
+
 #[tokio::test]
 async fn export_parameters_are_checked() {
     let app = TestApp::spawn().await;

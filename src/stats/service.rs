@@ -6,7 +6,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect,
+};
 use uuid::Uuid;
 
 use super::counters::Counters;
@@ -15,7 +17,7 @@ use super::model::{MonthlyBody, RankingBody, RankingItem, Series, SummaryBody, U
 use super::queries::{self, GroupKey, StatsFilter, roll_up_units};
 use crate::context::Ctx;
 use crate::domain::{GroupBy, Locale, Month, Role, UnitKind};
-use crate::entities::{categories, stats_snapshots, units};
+use crate::entities::{categories, reports, stats_snapshots, units};
 use crate::error::{AppError, AppResult};
 use crate::messages::Msg;
 use crate::org::category_name;
@@ -407,7 +409,8 @@ pub async fn month_figures(
     Ok((monthly(ctx, viewer, &q, locale).await?, false))
 }
 
-/// Closes last month once the 5th of this month is over (local time). Every
+/// Closes last month once the 5th of this month is over (local time), if
+/// the service held any report by then. Every
 /// instance may run it: a second close meets the snapshot's primary key and
 /// is ignored. The month closed, if any.
 pub async fn auto_close_month(ctx: Ctx<'_>) -> AppResult<Option<Month>> {
@@ -415,6 +418,20 @@ pub async fn auto_close_month(ctx: Ctx<'_>) -> AppResult<Option<Month>> {
         return Ok(None);
     }
     let last = Month::of(ctx.now, ctx.tz).prev();
+    // A service that held no reports yet by then (a fresh install, data
+    // still to be imported) has nothing to publish: freezing zeros would
+    // fix them forever.
+    let held_any = reports::Entity::find()
+        .select_only()
+        .column(reports::Column::Id)
+        .filter(reports::Column::ReceivedMonth.lte(last.yyyymm()))
+        .into_tuple::<Uuid>()
+        .one(ctx.db)
+        .await?
+        .is_some();
+    if !held_any {
+        return Ok(None);
+    }
     match close(ctx, last, None).await {
         Ok(_) => Ok(Some(last)),
         Err(AppError::Conflict(_)) => Ok(None),
