@@ -303,56 +303,40 @@ fn no_control_characters(schema: &mut utoipa::openapi::RefOr<utoipa::openapi::sc
 /// A string parameter that takes one of `values` (what the server accepts),
 /// or the empty string (an empty parameter counts as absent).
 pub fn one_of<'a>(values: impl IntoIterator<Item = &'a str>) -> utoipa::openapi::schema::Object {
-    use utoipa::openapi::schema::{ObjectBuilder, Type};
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(
-            values.into_iter().map(str::to_owned).chain([String::new()]),
-        ))
-        .build()
+    one_of_exactly(values.into_iter().chain([""]))
 }
 
-/// A calendar month, `YYYY-MM`.
+/// A year from 1970 and a month: `YYYY-MM`.
+const MONTH: &str = r"(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])";
+
+/// A calendar month, `YYYY-MM`, or empty (an empty parameter counts as absent).
 pub fn month() -> utoipa::openapi::schema::Object {
-    use utoipa::openapi::schema::{ObjectBuilder, Type};
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .pattern(Some(MONTH_PATTERN))
-        .examples(["2026-05"])
-        .build()
+    with_example(pattern(&format!("^({MONTH})?$")), "2026-05")
 }
 
 /// A calendar month that must be given, `YYYY-MM`.
 pub fn month_required() -> utoipa::openapi::schema::Object {
-    use utoipa::openapi::schema::{ObjectBuilder, Type};
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .pattern(Some(r"^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])$"))
-        .examples(["2026-05"])
-        .build()
+    with_example(pattern(&format!("^{MONTH}$")), "2026-05")
 }
 
-/// A month, or empty (an empty parameter counts as absent).
-pub const MONTH_PATTERN: &str = r"^((19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2]))?$";
+const UUID: &str = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
 
 /// A UUID (or empty: absent).
 pub fn uuid() -> utoipa::openapi::schema::Object {
-    use utoipa::openapi::schema::{ObjectBuilder, Type};
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .pattern(Some(
-            r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$",
-        ))
-        .build()
+    pattern(&format!("^({UUID})?$"))
 }
 
-/// An administrative area code: 1–32 letters, digits, `.` or `-`.
+/// An administrative area code: 1–32 letters, digits, `.` or `-` (or empty).
 pub fn area_code() -> utoipa::openapi::schema::Object {
-    use utoipa::openapi::schema::{ObjectBuilder, Type};
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .pattern(Some(r"^([A-Za-z0-9][A-Za-z0-9.-]{0,31})?$"))
-        .build()
+    pattern(r"^([A-Za-z0-9][A-Za-z0-9.-]{0,31})?$")
+}
+
+fn with_example(
+    mut o: utoipa::openapi::schema::Object,
+    example: &str,
+) -> utoipa::openapi::schema::Object {
+    o.examples = vec![serde_json::Value::from(example)];
+    o
 }
 
 fn pattern(p: &str) -> utoipa::openapi::schema::Object {
@@ -375,7 +359,7 @@ pub fn limit() -> utoipa::openapi::schema::Object {
 
 /// `me` or a user id (or empty).
 pub fn me_or_uuid() -> utoipa::openapi::schema::Object {
-    pattern(r"^(me|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$")
+    pattern(&format!("^(me|{UUID})?$"))
 }
 
 /// A day, `YYYY-MM-DD` (or empty). An RFC 3339 instant is accepted too.

@@ -3,8 +3,8 @@
 
 use chrono::Duration;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend,
-    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Statement,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -77,7 +77,7 @@ pub async fn file(
     let report = insert_filed(
         &txn,
         ctx,
-        &category,
+        category.id,
         reporter,
         NewReport {
             category_id: category.id,
@@ -148,16 +148,7 @@ async fn lock_resubmissions(
     client: Uuid,
     device: &str,
 ) -> AppResult<()> {
-    if txn.get_database_backend() != DatabaseBackend::Postgres {
-        return Ok(());
-    }
-    let key = lock_key(client, device);
-    txn.execute_raw(Statement::from_sql_and_values(
-        DatabaseBackend::Postgres,
-        "SELECT pg_advisory_xact_lock($1)",
-        [key.into()],
-    ))
-    .await?;
+    crate::db::advisory_xact_lock(txn, lock_key(client, device)).await?;
     Ok(())
 }
 

@@ -129,7 +129,7 @@ pub async fn create(
     };
 
     let txn = begin_write(ctx.db).await?;
-    match insert_filed(&txn, ctx, &category, Some(reporter), req, idem.as_ref()).await {
+    match insert_filed(&txn, ctx, category.id, Some(reporter), req, idem.as_ref()).await {
         Ok(report) => {
             txn.commit().await?;
             Ok((report, true))
@@ -175,7 +175,7 @@ pub fn check_place(rules: &FilingRules<'_>, lat: f64, lng: f64, field: &str, che
 pub async fn insert_filed(
     txn: &DatabaseTransaction,
     ctx: Ctx<'_>,
-    category: &categories::Model,
+    category_id: Uuid,
     reporter: Option<Uuid>,
     req: NewReport,
     idem: Option<&Idempotency>,
@@ -185,7 +185,7 @@ pub async fn insert_filed(
     // (FOR SHARE on PostgreSQL; SQLite's writers are serial): an admin
     // marking it sensitive either sees this report in its recompute of public
     // points or is seen here, never neither.
-    let category = &categories::Entity::find_by_id(category.id)
+    let category = &categories::Entity::find_by_id(category_id)
         .lock_shared()
         .one(txn)
         .await?
