@@ -70,6 +70,60 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     .await
 }
 
+/// Begins a read-only transaction that sees one snapshot of the database
+/// for all its statements (PostgreSQL: REPEATABLE READ; SQLite: a deferred
+/// transaction, whose first read fixes what it sees while writers go on in
+/// the WAL). Figures read through it agree with each other even while
+/// reports change: a transition writes the report and its rollup delta in
+/// one transaction, so a snapshot holds both or neither.
+pub async fn begin_snapshot(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let (isolation_level, access_mode) = match db.get_database_backend() {
+        DatabaseBackend::Postgres => (
+            Some(sea_orm::IsolationLevel::RepeatableRead),
+            Some(sea_orm::AccessMode::ReadOnly),
+        ),
+        _ => (None, None),
+    };
+    db.begin_with_options(TransactionOptions {
+        isolation_level,
+        access_mode,
+        sqlite_transaction_mode: None,
+    })
+    .await
+}
+
+/// How many times work the database refused because of other work is tried
+/// in all.
+const CONTENTION_TRIES: u32 = 3;
+
+/// Runs `work` (one whole transaction) again, after a short random pause,
+/// when the database refused it because of other work at the same moment:
+/// a deadlock or serialization failure on PostgreSQL, SQLite still busy
+/// after its timeout ([`crate::error`] maps those to a 409 asking to try
+/// again). The refused transaction was rolled back, so nothing of it stays.
+/// After the last try the 409 stands: never a 500.
+pub async fn retry_contention<T, F, Fut>(mut work: F) -> crate::error::AppResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = crate::error::AppResult<T>>,
+{
+    use crate::error::AppError;
+    use crate::messages::Msg;
+    let mut tries = 1;
+    loop {
+        match work().await {
+            Err(AppError::Conflict(Msg::TryAgain)) if tries < CONTENTION_TRIES => {
+                metrics::counter!("db_contention_retries_total").increment(1);
+                // 5–50 ms, growing: long enough for the other side to commit.
+                let ms = rand::random_range(5..=25) * u64::from(tries);
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Holds a PostgreSQL advisory lock on `key` until the transaction ends, so
 /// transactions that take the same key run one after another. On SQLite,
 /// where write transactions are serial already, it does nothing.

@@ -578,3 +578,206 @@ async fn export_parameters_are_checked() {
         .await;
     assert_eq!(ok.status, 200, "{}", ok.body);
 }
+
+/// The series of a `group_by=unit` answer: (key, name, received in March).
+fn unit_rows(body: &Value) -> Vec<(String, String, i64)> {
+    body["series"]
+        .as_array()
+        .expect("series")
+        .iter()
+        .map(|s| {
+            let march = s["months"]
+                .as_array()
+                .and_then(|ms| ms.iter().find(|m| m["month"] == "2025-03"))
+                .and_then(|m| m["received"].as_i64())
+                .unwrap_or(0);
+            (
+                s["key"].as_str().unwrap_or_default().to_owned(),
+                s["name"].as_str().unwrap_or_default().to_owned(),
+                march,
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn group_by_unit_breaks_each_scope_down_one_level_below_its_top() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let city = app.admin().await;
+    // A report nobody has routed yet (no rule for its category and area:
+    // it waits at the city's top for a coordinator), filed in March.
+    app.clock.set(at("2025-03-12T02:00:00Z"));
+    let citizen = app.login("0912345678", PASSWORD).await.access;
+    let categories = app
+        .get("/api/v1/categories")
+        .send()
+        .await
+        .body
+        .as_array()
+        .cloned()
+        .expect("categories");
+    let sensitive: Uuid = categories
+        .iter()
+        .find(|c| c["code"] == "PUBLIC_ORDER")
+        .and_then(|c| c["id"].as_str())
+        .and_then(|s| s.parse().ok())
+        .expect("category");
+    let mut body = TestApp::report_body(sensitive);
+    body["area_code"] = json!("00099");
+    let unrouted = id_of(&app.file(&citizen, &body).await);
+    let coord = app.login("coord@hanoi.gov.vn", PASSWORD).await.access;
+    let filed = app
+        .get(&format!("/api/v1/reports/{unrouted}"))
+        .token(&coord)
+        .send()
+        .await;
+    assert_eq!(filed.status, 200, "{}", filed.body);
+    assert_eq!(
+        filed.body["unit"]["code"], "HN",
+        "it waits at the city's top"
+    );
+    app.clock.set(at("2025-06-10T03:00:00Z"));
+    let ward_coord = app
+        .user_with_role(Role::Coordinator, "ward@hanoi.gov.vn", Some(w.ward))
+        .await
+        .access;
+    let coord = app.login("coord@hanoi.gov.vn", PASSWORD).await.access;
+    let get = |token: String, lang: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .get("/api/v1/stats/monthly?from=2025-03&to=2025-03&group_by=unit")
+                .token(&token)
+                .lang(lang)
+                .send()
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            unit_rows(&r.body)
+        }
+    };
+    let ward = w.ward.to_string();
+    // An admin and a city coordinator: the units under the city, then the
+    // reports nobody has routed yet; not one row for the whole city.
+    let want = vec![
+        (ward.clone(), "Phường Hoàn Kiếm".to_owned(), 2),
+        ("unrouted".to_owned(), "Not yet routed".to_owned(), 1),
+    ];
+    assert_eq!(get(city.access.clone(), "en").await, want);
+    assert_eq!(get(coord.clone(), "en").await, want);
+    assert_eq!(
+        get(coord.clone(), "vi").await[1],
+        ("unrouted".to_owned(), "Chưa điều phối".to_owned(), 1)
+    );
+    // The rows add up to the scope.
+    let total = app
+        .get("/api/v1/stats/monthly?from=2025-03&to=2025-03")
+        .token(&coord)
+        .send()
+        .await;
+    assert_eq!(month(&total.body, 0, "2025-03")["received"], 3);
+    // A ward coordinator: its ward, not an empty list, and nothing unrouted.
+    assert_eq!(
+        get(ward_coord.clone(), "en").await,
+        vec![(ward.clone(), "Phường Hoàn Kiếm".to_owned(), 2)]
+    );
+    let export = app
+        .get("/api/v1/stats/monthly/export?month=2025-03&format=json&group_by=unit")
+        .token(&ward_coord)
+        .send()
+        .await;
+    assert_eq!(
+        unit_rows(&export.body),
+        vec![(ward, "Phường Hoàn Kiếm".to_owned(), 2)]
+    );
+    app.assert_rollup_consistent().await;
+}
+
+#[tokio::test]
+async fn a_ward_coordinators_closed_month_export_never_moves() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let admin = app.admin().await.access;
+    let ward_coord = app
+        .user_with_role(Role::Coordinator, "ward@hanoi.gov.vn", Some(w.ward))
+        .await
+        .access;
+    let res = app
+        .post("/api/v1/stats/months/2025-03/close")
+        .token(&admin)
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    let export = |group: &'static str, format: &'static str| {
+        let app = &app;
+        let token = ward_coord.clone();
+        async move {
+            let r = app
+                .client
+                .get(app.url(&format!(
+                    "/api/v1/stats/monthly/export?month=2025-03&format={format}&group_by={group}"
+                )))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("get");
+            assert_eq!(r.status(), 200);
+            assert_eq!(r.headers()["x-stats-snapshot"], "closed");
+            r.bytes().await.expect("body").to_vec()
+        }
+    };
+    let mut before = Vec::new();
+    for g in ["none", "unit", "category", "area"] {
+        for f in ["json", "csv"] {
+            before.push(export(g, f).await);
+        }
+    }
+    let json_before: Value = serde_json::from_slice(&before[0]).expect("json");
+    assert_eq!(month(&json_before, 0, "2025-03")["handled"], 2);
+
+    // A report of March is reopened; a new team is put under the ward.
+    let coord = app.login("coord@hanoi.gov.vn", PASSWORD).await.access;
+    let team = app
+        .post("/api/v1/admin/units")
+        .token(&admin)
+        .json(&json!({"code": "HN-HOANKIEM-DO", "name": "Tổ đô thị", "kind": "other", "parent_id": w.ward}))
+        .send()
+        .await;
+    assert_eq!(team.status, 201, "{}", team.body);
+    act(
+        &app,
+        &coord,
+        w.b1,
+        json!({"action": "reopen", "reason": "Đèn lại hỏng"}),
+    )
+    .await;
+    let live = app
+        .get("/api/v1/stats/monthly?from=2025-03&to=2025-03")
+        .token(&ward_coord)
+        .send()
+        .await;
+    assert_eq!(month(&live.body, 0, "2025-03")["handled"], 1, "live moves");
+
+    let mut after = Vec::new();
+    for g in ["none", "unit", "category", "area"] {
+        for f in ["json", "csv"] {
+            after.push(export(g, f).await);
+        }
+    }
+    assert!(before == after, "the ward's published figures moved");
+    // Live figures stay available beside them.
+    let live = app
+        .get("/api/v1/stats/monthly/export?month=2025-03&format=json&live=true")
+        .token(&ward_coord)
+        .send()
+        .await;
+    assert_eq!(month(&live.body, 0, "2025-03")["handled"], 1);
+    // One frozen row per grouping for every unit but the city's top (whose
+    // scope is the city-wide snapshot).
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM stats_unit_snapshots WHERE month = 202503")
+            .await,
+        4
+    );
+    app.assert_rollup_consistent().await;
+}

@@ -17,6 +17,7 @@ mod m20261124_000010_delivery;
 mod m20261124_000011_reminders;
 mod m20261124_000012_open311;
 mod m20261124_000013_sessions;
+mod m20261124_000014_unit_snapshots;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000011_reminders::Migration),
             Box::new(m20261124_000012_open311::Migration),
             Box::new(m20261124_000013_sessions::Migration),
+            Box::new(m20261124_000014_unit_snapshots::Migration),
         ]
     }
 }

@@ -21,6 +21,7 @@ pub mod report_stats_resolution;
 pub mod reports;
 pub mod routing_rules;
 pub mod stats_snapshots;
+pub mod stats_unit_snapshots;
 pub mod units;
 pub mod users;
 pub mod webhook_deliveries;

@@ -128,14 +128,23 @@ pub async fn create(
         return Err(AppError::Validation(vec![]));
     };
 
-    let txn = begin_write(ctx.db).await?;
-    match insert_filed(&txn, ctx, category.id, Some(reporter), req, idem.as_ref()).await {
-        Ok(report) => {
-            txn.commit().await?;
-            Ok((report, true))
-        }
+    let insert = || async {
+        let txn = begin_write(ctx.db).await?;
+        let report = insert_filed(
+            &txn,
+            ctx,
+            category.id,
+            Some(reporter),
+            req.clone(),
+            idem.as_ref(),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(report)
+    };
+    match crate::db::retry_contention(insert).await {
+        Ok(report) => Ok((report, true)),
         Err(err) => {
-            txn.rollback().await?;
             // A concurrent request with the same key won the race.
             if let (AppError::Conflict(_), Some(idem)) = (&err, &idem)
                 && let Some(r) = replay(ctx.db, reporter, idem).await?
@@ -376,6 +385,16 @@ pub async fn rate(
     score: i16,
     comment: Option<String>,
 ) -> AppResult<reports::Model> {
+    crate::db::retry_contention(|| rate_once(ctx, report, user, score, comment.clone())).await
+}
+
+async fn rate_once(
+    ctx: Ctx<'_>,
+    report: &reports::Model,
+    user: Uuid,
+    score: i16,
+    comment: Option<String>,
+) -> AppResult<reports::Model> {
     let now = ctx.now;
     let txn = begin_write(ctx.db).await?;
     let r = reread(&txn, report.id, report.status).await?;
@@ -409,6 +428,15 @@ pub async fn rate(
 
 /// The reporter reopens a poorly rated report within 7 days of resolution.
 pub async fn reopen_by_citizen(
+    ctx: Ctx<'_>,
+    report: &reports::Model,
+    user: Uuid,
+    reason: Option<String>,
+) -> AppResult<reports::Model> {
+    crate::db::retry_contention(|| reopen_once(ctx, report, user, reason.clone())).await
+}
+
+async fn reopen_once(
     ctx: Ctx<'_>,
     report: &reports::Model,
     user: Uuid,

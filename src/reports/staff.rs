@@ -85,8 +85,21 @@ pub(crate) async fn sla_hours<C: ConnectionTrait>(db: &C, category: Uuid) -> App
 }
 
 /// Applies one staff action. Out of scope is 404, a role that may not is
-/// 403, a status that does not allow it (or changed meanwhile) is 409.
+/// 403, a status that does not allow it (or changed meanwhile) is 409. A
+/// deadlock or serialization failure is tried again from the start (it may
+/// then find the report changed) before it is a 409.
 pub async fn apply(
+    ctx: Ctx<'_>,
+    user: &Actor,
+    scope: &StaffScope,
+    id: Uuid,
+    req: ActionInput,
+    rules: &StaffRules,
+) -> AppResult<reports::Model> {
+    crate::db::retry_contention(|| apply_once(ctx, user, scope, id, req.clone(), rules)).await
+}
+
+async fn apply_once(
     ctx: Ctx<'_>,
     user: &Actor,
     scope: &StaffScope,

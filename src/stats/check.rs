@@ -1,7 +1,9 @@
 //! `stats check`: recompute the rollup from `reports` and compare.
 
 use chrono_tz::Tz;
-use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, QueryOrder};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder,
+};
 
 use super::rollup::{Contribution, Counters, Key, contributions};
 use crate::entities::{report_stats_monthly, report_stats_resolution, reports};
@@ -75,8 +77,19 @@ pub async fn stored<C: ConnectionTrait>(db: &C) -> AppResult<Contribution> {
     Ok(out)
 }
 
-/// All differences (empty when the rollup is right).
-pub async fn check<C: ConnectionTrait>(db: &C, tz: Tz) -> AppResult<Vec<Difference>> {
+/// All differences (empty when the rollup is right), read from one snapshot
+/// of the database: while the server runs, a report changing between the
+/// reading of `reports` and of the rollup would otherwise look like a
+/// difference.
+pub async fn check(db: &DatabaseConnection, tz: Tz) -> AppResult<Vec<Difference>> {
+    let txn = crate::db::begin_snapshot(db).await?;
+    let diffs = differences(&txn, tz).await?;
+    txn.commit().await?;
+    Ok(diffs)
+}
+
+/// All differences, as `db` sees them.
+pub async fn differences<C: ConnectionTrait>(db: &C, tz: Tz) -> AppResult<Vec<Difference>> {
     let want = recompute(db, tz).await?;
     let have = stored(db).await?;
     let mut diffs = Vec::new();
@@ -114,9 +127,21 @@ pub async fn check<C: ConnectionTrait>(db: &C, tz: Tz) -> AppResult<Vec<Differen
 }
 
 /// Replaces the rollup with its recomputation from `reports` (after an
-/// import, or to repair it when `stats check` fails).
-pub async fn rebuild(db: &sea_orm::DatabaseConnection, tz: Tz) -> AppResult<usize> {
+/// import, or to repair it when `stats check` fails). Safe while the server
+/// runs: on PostgreSQL the rollup tables are locked against writes before
+/// anything is read, so every transition either committed its rollup delta
+/// before (and its report change is read) or waits and applies its delta
+/// to the rebuilt rollup after; SQLite's writers are serial already.
+pub async fn rebuild(db: &DatabaseConnection, tz: Tz) -> AppResult<usize> {
     let txn = crate::db::begin_write(db).await?;
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        // EXCLUSIVE conflicts with the ROW EXCLUSIVE every rollup write
+        // takes, not with plain reads: figures stay readable meanwhile.
+        txn.execute_unprepared(
+            "LOCK TABLE report_stats_monthly, report_stats_resolution IN EXCLUSIVE MODE",
+        )
+        .await?;
+    }
     let total = recompute(&txn, tz).await?;
     report_stats_monthly::Entity::delete_many()
         .exec(&txn)

@@ -7,6 +7,7 @@
 //! ranking, the monthly close and its snapshots) for handlers, the CLI and
 //! the scheduler; `routes` is HTTP only.
 
+pub mod breakdown;
 pub mod chart;
 pub mod check;
 pub mod counters;

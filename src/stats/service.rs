@@ -7,17 +7,19 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QuerySelect,
 };
 use uuid::Uuid;
 
+use super::breakdown::breakdown;
 use super::counters::Counters;
 use super::figures::{self, series};
 use super::model::{MonthlyBody, RankingBody, RankingItem, Series, SummaryBody, UnitRefBody};
 use super::queries::{self, GroupKey, StatsFilter, roll_up_units};
 use crate::context::Ctx;
 use crate::domain::{GroupBy, Locale, Month, Role, UnitKind};
-use crate::entities::{categories, reports, stats_snapshots, units};
+use crate::entities::{categories, reports, stats_snapshots, stats_unit_snapshots, units};
 use crate::error::{AppError, AppResult};
 use crate::messages::Msg;
 use crate::org::category_name;
@@ -56,17 +58,31 @@ impl StatsRequest {
     }
 }
 
-/// The request resolved: months, filter, and the unit the figures are about.
+/// The request resolved: months, filter, and the scope the figures are about.
+#[derive(Clone)]
 struct Resolved {
     from: Month,
     to: Month,
     filter: StatsFilter,
-    root: Option<units::Model>,
+    /// The scope's top unit (none only before any unit exists).
+    top: Option<units::Model>,
+    /// Everything the service holds (an admin or the CLI, no unit asked).
+    whole_service: bool,
+    /// Reports not yet routed are in the scope: they wait at the city's top
+    /// (or, filed before there was a unit, at none), so whoever sees the
+    /// city sees them.
+    unrouted: bool,
     group: GroupBy,
 }
 
-async fn resolve(ctx: Ctx<'_>, viewer: Option<&Viewer>, q: &StatsRequest) -> AppResult<Resolved> {
-    let to = q.to.unwrap_or_else(|| Month::of(ctx.now, ctx.tz));
+async fn resolve<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+    viewer: Option<&Viewer>,
+    q: &StatsRequest,
+) -> AppResult<Resolved> {
+    let to = q.to.unwrap_or_else(|| Month::of(now, tz));
     let from = q.from.unwrap_or_else(|| to.plus(-11));
     // Coordinators see their own subtree; admins everything.
     let own_unit = match viewer {
@@ -75,33 +91,38 @@ async fn resolve(ctx: Ctx<'_>, viewer: Option<&Viewer>, q: &StatsRequest) -> App
     };
     let unit_id = match (q.unit, own_unit) {
         (Some(asked), Some(own)) => {
-            if !subtree_ids(ctx.db, own).await?.contains(&asked) {
+            if !subtree_ids(db, own).await?.contains(&asked) {
                 return Err(AppError::NotFound);
             }
             Some(asked)
         }
         (asked, own) => asked.or(own),
     };
-    let root = match unit_id {
-        Some(id) => Some(
-            units::Entity::find_by_id(id)
-                .one(ctx.db)
-                .await?
-                .ok_or(AppError::NotFound)?,
-        ),
-        None => None,
-    };
+    let city = root_unit(db).await?;
     let mut filter = StatsFilter::default();
-    if let Some(r) = &root {
-        filter.units = Some(subtree_ids(ctx.db, r.id).await?);
-    }
+    let (top, whole_service, unrouted) = match unit_id {
+        Some(id) => {
+            let top = units::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let unrouted = city.as_ref().is_some_and(|c| c.id == top.id);
+            let mut ids = subtree_ids(db, top.id).await?;
+            if unrouted {
+                ids.push(UNROUTED);
+            }
+            filter.units = Some(ids);
+            (Some(top), false, unrouted)
+        }
+        None => (city, true, true),
+    };
     if let Some(c) = &q.category {
         let cat = match c.parse::<Uuid>() {
-            Ok(id) => categories::Entity::find_by_id(id).one(ctx.db).await?,
+            Ok(id) => categories::Entity::find_by_id(id).one(db).await?,
             Err(_) => {
                 categories::Entity::find()
                     .filter(categories::Column::Code.eq(c.as_str()))
-                    .one(ctx.db)
+                    .one(db)
                     .await?
             }
         };
@@ -115,58 +136,78 @@ async fn resolve(ctx: Ctx<'_>, viewer: Option<&Viewer>, q: &StatsRequest) -> App
         from,
         to,
         filter,
-        root,
+        top,
+        whole_service,
+        unrouted,
         group: q.group,
     })
 }
 
-/// The monthly series (live figures, from the rollup).
-async fn compute(ctx: Ctx<'_>, r: &Resolved, locale: Locale) -> AppResult<MonthlyBody> {
-    let db = ctx.db;
-    let (counters, hists) = if r.group == GroupBy::Unit {
-        // The children of the chosen unit (or the roots), each with its subtree.
-        let all = units::Entity::find().all(db).await?;
-        let parent = r.root.as_ref().map(|u| u.id);
-        let children: Vec<&units::Model> = all.iter().filter(|u| u.parent_id == parent).collect();
-        let mut owner: HashMap<Uuid, Uuid> = HashMap::new();
-        for c in &children {
-            for id in subtree_ids(db, c.id).await? {
-                owner.insert(id, c.id);
+/// The rollup's unit of a report not yet routed.
+const UNROUTED: Uuid = Uuid::nil();
+
+/// The monthly series (live figures, from the rollup), read through `db`:
+/// a transaction with one snapshot makes every series agree.
+async fn compute<C: ConnectionTrait>(
+    db: &C,
+    r: &Resolved,
+    locale: Locale,
+) -> AppResult<MonthlyBody> {
+    let mut counters = queries::counters(db, &r.filter, r.group, r.to).await?;
+    let mut hists = queries::histograms(db, &r.filter, r.group, r.from, r.to).await?;
+    match r.group {
+        GroupBy::Unit => {
+            // The units one level below the scope's top, each with its subtree.
+            let tree: Vec<(Uuid, Option<Uuid>)> = units::Entity::find()
+                .select_only()
+                .column(units::Column::Id)
+                .column(units::Column::ParentId)
+                .into_tuple()
+                .all(db)
+                .await?;
+            let mut b = match &r.top {
+                Some(top) => breakdown(&tree, top.id, r.whole_service),
+                None => Default::default(),
+            };
+            if r.unrouted {
+                // Reports waiting at the city's top for a coordinator to
+                // route them (and any filed before there was a unit) are
+                // not yet routed: their own row, not the city's.
+                if let Some(top) = &r.top {
+                    for row in b.owner.values_mut() {
+                        if *row == top.id {
+                            *row = UNROUTED;
+                        }
+                    }
+                }
+                b.owner.insert(UNROUTED, UNROUTED);
+            }
+            counters = roll_up_units(
+                counters,
+                &b.owner,
+                |a: &mut Counters, b| a.add(b, 1),
+                Counters::default,
+            );
+            hists = roll_up_units(
+                hists,
+                &b.owner,
+                |a: &mut BTreeMap<i32, i64>, b| {
+                    for (h, n) in b {
+                        *a.entry(*h).or_default() += n;
+                    }
+                },
+                Default::default,
+            );
+            for id in b.always {
+                counters.entry(GroupKey::Id(id)).or_default();
             }
         }
-        let counters = queries::counters(db, &r.filter, GroupBy::Unit, r.to).await?;
-        let hists = queries::histograms(db, &r.filter, GroupBy::Unit, r.from, r.to).await?;
-        let mut counters = roll_up_units(
-            counters,
-            &owner,
-            |a: &mut Counters, b| a.add(b, 1),
-            Counters::default,
-        );
-        let hists = roll_up_units(
-            hists,
-            &owner,
-            |a: &mut BTreeMap<i32, i64>, b| {
-                for (h, n) in b {
-                    *a.entry(*h).or_default() += n;
-                }
-            },
-            Default::default,
-        );
-        for c in &children {
-            counters.entry(GroupKey::Id(c.id)).or_default();
-        }
-        (counters, hists)
-    } else {
-        let mut counters = queries::counters(db, &r.filter, r.group, r.to).await?;
-        if r.group == GroupBy::None {
+        GroupBy::None => {
             counters.entry(GroupKey::All).or_default();
         }
-        (
-            counters,
-            queries::histograms(db, &r.filter, r.group, r.from, r.to).await?,
-        )
-    };
-    let names = names(ctx, r.group, locale).await?;
+        GroupBy::Category | GroupBy::Area => {}
+    }
+    let names = names(db, r.group, locale).await?;
     let mut out = Vec::new();
     for (g, months) in &counters {
         let empty = Default::default();
@@ -174,12 +215,12 @@ async fn compute(ctx: Ctx<'_>, r: &Resolved, locale: Locale) -> AppResult<Monthl
         let (key, name) = match g {
             GroupKey::All => (
                 "all".to_owned(),
-                r.root
+                r.top
                     .as_ref()
                     .map(|u| u.name.clone())
                     .unwrap_or_else(|| all_name(locale)),
             ),
-            GroupKey::Id(id) if id.is_nil() => (id.to_string(), unassigned_name(locale)),
+            GroupKey::Id(id) if id.is_nil() => ("unrouted".to_owned(), unrouted_name(locale)),
             GroupKey::Id(id) => (id.to_string(), names.get(id).cloned().unwrap_or_default()),
             GroupKey::Area(a) if a.is_empty() => (String::new(), unassigned_name(locale)),
             GroupKey::Area(a) => (a.clone(), a.clone()),
@@ -190,7 +231,16 @@ async fn compute(ctx: Ctx<'_>, r: &Resolved, locale: Locale) -> AppResult<Monthl
             months: series(months, h, r.from, r.to),
         });
     }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
+    // Unit rows: the top's own first, then by name, the unrouted last.
+    let top_key = r.top.as_ref().map(|u| u.id.to_string());
+    out.sort_by(|a, b| {
+        let rank = |s: &Series| match s.key.as_str() {
+            k if Some(k) == top_key.as_deref() => 0,
+            "unrouted" => 2,
+            _ => 1,
+        };
+        rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(&b.name))
+    });
     Ok(MonthlyBody {
         from: r.from.to_string(),
         to: r.to.to_string(),
@@ -206,6 +256,13 @@ fn all_name(l: Locale) -> String {
     }
 }
 
+fn unrouted_name(l: Locale) -> String {
+    match l {
+        Locale::Vi => "Chưa điều phối".into(),
+        Locale::En => "Not yet routed".into(),
+    }
+}
+
 fn unassigned_name(l: Locale) -> String {
     match l {
         Locale::Vi => "(chưa xác định)".into(),
@@ -213,16 +270,20 @@ fn unassigned_name(l: Locale) -> String {
     }
 }
 
-async fn names(ctx: Ctx<'_>, group: GroupBy, locale: Locale) -> AppResult<HashMap<Uuid, String>> {
+async fn names<C: ConnectionTrait>(
+    db: &C,
+    group: GroupBy,
+    locale: Locale,
+) -> AppResult<HashMap<Uuid, String>> {
     Ok(match group {
         GroupBy::Unit => units::Entity::find()
-            .all(ctx.db)
+            .all(db)
             .await?
             .into_iter()
             .map(|u| (u.id, u.name))
             .collect(),
         GroupBy::Category => categories::Entity::find()
-            .all(ctx.db)
+            .all(db)
             .await?
             .into_iter()
             .map(|c| (c.id, category_name(&c, locale)))
@@ -238,8 +299,8 @@ pub async fn monthly(
     q: &StatsRequest,
     locale: Locale,
 ) -> AppResult<MonthlyBody> {
-    let r = resolve(ctx, viewer, q).await?;
-    compute(ctx, &r, locale).await
+    let r = resolve(ctx.db, ctx.now, ctx.tz, viewer, q).await?;
+    compute(ctx.db, &r, locale).await
 }
 
 /// Totals and rates over the requested months (its grouping is ignored).
@@ -323,8 +384,12 @@ pub async fn ranking(
     })
 }
 
-/// Freezes month `m` for every grouping (Vietnamese names: what the city
-/// publishes). A month not over yet, or already closed, is a conflict.
+/// Freezes month `m`: the city-wide figures for every grouping (Vietnamese
+/// names: what the city publishes), and the same for every unit's scope, so
+/// a ward's export of a closed month never moves either. All are read from
+/// one snapshot of the rollup, so they agree with each other whatever is
+/// being filed meanwhile. A month not over yet, or already closed, is a
+/// conflict.
 pub async fn close(ctx: Ctx<'_>, m: Month, by: Option<Uuid>) -> AppResult<DateTime<Utc>> {
     if m >= Month::of(ctx.now, ctx.tz) {
         return Err(AppError::Conflict(Msg::MonthNotOver));
@@ -336,26 +401,56 @@ pub async fn close(ctx: Ctx<'_>, m: Month, by: Option<Uuid>) -> AppResult<DateTi
     if exists.is_some() {
         return Err(AppError::Conflict(Msg::MonthClosed));
     }
-    // City-wide: every report; named after the root unit, and `unit`
-    // grouping by its direct children, as a root coordinator sees them live.
-    let root = root_unit(ctx.db).await?;
-    let mut bodies = Vec::new();
+    let month = StatsRequest {
+        from: Some(m),
+        to: Some(m),
+        ..StatsRequest::default()
+    };
+    let read = crate::db::begin_snapshot(ctx.db).await?;
+    // City-wide: every report, named after the city's top unit.
+    let city = resolve(&read, ctx.now, ctx.tz, None, &month).await?;
+    let mut city_bodies = Vec::new();
     for &g in GroupBy::ALL {
         let r = Resolved {
-            from: m,
-            to: m,
-            filter: StatsFilter::default(),
-            root: root.clone(),
             group: g,
+            ..city.clone()
         };
-        bodies.push((g, compute(ctx, &r, Locale::Vi).await?));
+        city_bodies.push((g, compute(&read, &r, Locale::Vi).await?));
     }
+    // Every other unit's scope, as its coordinator sees it live.
+    let mut unit_bodies = Vec::new();
+    let unit_ids: Vec<Uuid> = units::Entity::find()
+        .select_only()
+        .column(units::Column::Id)
+        .into_tuple()
+        .all(&read)
+        .await?;
+    for id in unit_ids {
+        if city.top.as_ref().is_some_and(|c| c.id == id) {
+            continue;
+        }
+        let scope = StatsRequest {
+            unit: Some(id),
+            ..month.clone()
+        };
+        let scope = resolve(&read, ctx.now, ctx.tz, None, &scope).await?;
+        for &g in GroupBy::ALL {
+            let r = Resolved {
+                group: g,
+                ..scope.clone()
+            };
+            unit_bodies.push((id, g, compute(&read, &r, Locale::Vi).await?));
+        }
+    }
+    read.commit().await?;
+
+    let json = |b: &MonthlyBody| serde_json::to_value(b).map_err(anyhow::Error::from);
     let txn = crate::db::begin_write(ctx.db).await?;
-    for (g, body) in bodies {
+    for (g, body) in &city_bodies {
         stats_snapshots::ActiveModel {
             month: Set(m.yyyymm()),
-            group_by: Set(g),
-            data: Set(serde_json::to_value(&body).map_err(anyhow::Error::from)?),
+            group_by: Set(*g),
+            data: Set(json(body)?),
             closed_at: Set(ctx.now),
             closed_by: Set(by),
         }
@@ -366,13 +461,32 @@ pub async fn close(ctx: Ctx<'_>, m: Month, by: Option<Uuid>) -> AppResult<DateTi
             other => other,
         })?;
     }
+    for chunk in unit_bodies.chunks(200) {
+        let rows = chunk
+            .iter()
+            .map(|(id, g, body)| {
+                Ok(stats_unit_snapshots::ActiveModel {
+                    month: Set(m.yyyymm()),
+                    unit_id: Set(*id),
+                    group_by: Set(*g),
+                    data: Set(json(body)?),
+                    closed_at: Set(ctx.now),
+                })
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        stats_unit_snapshots::Entity::insert_many(rows)
+            .exec(&txn)
+            .await?;
+    }
     txn.commit().await?;
     Ok(ctx.now)
 }
 
 /// A month's figures for an export: the frozen snapshot for a closed month
 /// (unless `live`), live figures otherwise. `true` beside the body: it is
-/// the snapshot.
+/// the snapshot. Admins (and the CLI) get the city-wide snapshot, a
+/// coordinator the one of its unit's scope (the city-wide one at the city's
+/// top); a unit created after the close has none, and gets live figures.
 pub async fn month_figures(
     ctx: Ctx<'_>,
     viewer: Option<&Viewer>,
@@ -381,24 +495,29 @@ pub async fn month_figures(
     live: bool,
     locale: Locale,
 ) -> AppResult<(MonthlyBody, bool)> {
-    // Snapshots hold the city-wide figures: they answer those who see the
-    // whole city (the CLI, admins, coordinators of a root unit).
-    let city_wide = match viewer {
-        None => true,
-        Some(v) if v.role == Role::Admin => true,
-        Some(v) => {
-            let root = root_unit(ctx.db).await?;
-            v.unit_id.is_some() && root.is_some_and(|r| Some(r.id) == v.unit_id)
+    if !live {
+        let scope = match viewer {
+            Some(v) if v.role == Role::Coordinator => v.unit_id,
+            _ => None,
+        };
+        let city = match scope {
+            None => true,
+            Some(u) => root_unit(ctx.db).await?.is_some_and(|c| c.id == u),
+        };
+        let frozen = match scope {
+            Some(u) if !city => stats_unit_snapshots::Entity::find_by_id((m.yyyymm(), u, group))
+                .one(ctx.db)
+                .await?
+                .map(|s| s.data),
+            _ => stats_snapshots::Entity::find_by_id((m.yyyymm(), group))
+                .one(ctx.db)
+                .await?
+                .map(|s| s.data),
+        };
+        if let Some(data) = frozen {
+            let body: MonthlyBody = serde_json::from_value(data).map_err(anyhow::Error::from)?;
+            return Ok((body, true));
         }
-    };
-    if !live
-        && city_wide
-        && let Some(s) = stats_snapshots::Entity::find_by_id((m.yyyymm(), group))
-            .one(ctx.db)
-            .await?
-    {
-        let body: MonthlyBody = serde_json::from_value(s.data).map_err(anyhow::Error::from)?;
-        return Ok((body, true));
     }
     let q = StatsRequest {
         from: Some(m),
