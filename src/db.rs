@@ -164,3 +164,45 @@ pub fn pool_usage(db: &DatabaseConnection, max: u32) -> (u32, u32, u32) {
     };
     (size.saturating_sub(idle), idle, max)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::retry_contention;
+    use crate::error::AppError;
+    use crate::messages::Msg;
+
+    async fn run(fail_first: u32, err: fn() -> AppError) -> (Result<u32, AppError>, u32) {
+        let calls = AtomicU32::new(0);
+        let r = retry_contention(|| async {
+            let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
+            if n <= fail_first { Err(err()) } else { Ok(n) }
+        })
+        .await;
+        (r, calls.load(Ordering::SeqCst))
+    }
+
+    fn contention() -> AppError {
+        AppError::Conflict(Msg::TryAgain)
+    }
+
+    #[tokio::test]
+    async fn contention_is_tried_again_up_to_three_times_in_all() {
+        assert!(matches!(run(0, contention).await, (Ok(1), 1)));
+        assert!(matches!(run(2, contention).await, (Ok(3), 3)));
+        let (r, calls) = run(5, contention).await;
+        assert!(matches!(r, Err(AppError::Conflict(Msg::TryAgain))), "{r:?}");
+        assert_eq!(calls, 3, "then the 409 stands");
+    }
+
+    #[tokio::test]
+    async fn other_errors_are_not_tried_again() {
+        let (r, calls) = run(5, || AppError::Conflict(Msg::InvalidTransition)).await;
+        assert!(matches!(r, Err(AppError::Conflict(Msg::InvalidTransition))));
+        assert_eq!(calls, 1);
+        let (r, calls) = run(5, || AppError::NotFound).await;
+        assert!(matches!(r, Err(AppError::NotFound)));
+        assert_eq!(calls, 1);
+    }
+}

@@ -575,3 +575,98 @@ async fn two_instances_on_one_database_deliver_each_event_once() {
         assert_eq!(d["attempts"], 1, "{d}");
     }
 }
+
+/// A worker (another connection, as another instance would be) sees a
+/// report's change only once its transaction commits: a change still in
+/// flight is not delivered, one rolled back never is, and what is delivered
+/// is the committed state.
+#[tokio::test]
+async fn only_committed_changes_are_delivered() {
+    use citizen_feedback::reports::service::{NewReport, insert_filed};
+    let app = TestApp::spawn_with(|f| fast(f, &[0.05])).await;
+    let city = app.city().await;
+    let admin = city.admin.access.clone();
+    let (receiver, url) = Receiver::start(&[]).await;
+    let hook_id = id_of(&register_hook(&app, &admin, &url, json!(["report.created"])).await);
+    let citizen = app.register("0912345678").await;
+    let new = |title: &str| NewReport {
+        category_id: city.lights,
+        title: title.into(),
+        description: "Cột đèn trước số 12 không sáng.".into(),
+        lat: 21.028511,
+        lng: 105.854167,
+        address: None,
+        area_code: Some("00070".into()),
+        media_ids: vec![],
+        is_anonymous: false,
+        is_public: true,
+    };
+    let ctx = app.state.ctx();
+
+    // Rolled back: its event and outbox row never existed for anyone.
+    let txn = citizen_feedback::db::begin_write(&app.db)
+        .await
+        .expect("begin");
+    insert_filed(
+        &txn,
+        ctx,
+        city.lights,
+        Some(citizen.user_id),
+        new("Bỏ đi"),
+        None,
+    )
+    .await
+    .expect("insert");
+    txn.rollback().await.expect("rollback");
+
+    // In flight: the worker polls many times meanwhile and finds nothing.
+    let txn = citizen_feedback::db::begin_write(&app.db)
+        .await
+        .expect("begin");
+    let filed = insert_filed(
+        &txn,
+        ctx,
+        city.lights,
+        Some(citizen.user_id),
+        new("Đèn đường không sáng"),
+        None,
+    )
+    .await
+    .expect("insert");
+    // Read through the pool, outside the transaction.
+    let claimed = citizen_feedback::delivery::outbox::claim(
+        &app.db,
+        app.clock.now() + chrono::Duration::minutes(1),
+        chrono::Duration::seconds(30),
+        10,
+    )
+    .await
+    .expect("claim");
+    assert!(claimed.is_empty(), "an uncommitted change was claimed");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(receiver.hits().is_empty(), "an uncommitted change was sent");
+    txn.commit().await.expect("commit");
+
+    let d = eventually("the committed report delivered", || {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let d = deliveries(app, &admin, hook_id).await;
+            (d.len() == 1 && d[0]["status"] == "delivered").then_some(d)
+        }
+    })
+    .await;
+    let hits = receiver.hits();
+    assert_eq!(hits.len(), 1, "only the committed report: {d:?}");
+    let body: Value = serde_json::from_slice(&hits[0].body).expect("json");
+    assert_eq!(
+        body["data"]["report"]["code"], filed.code,
+        "the committed report: {body}"
+    );
+    assert_eq!(body["data"]["report"]["status"], "submitted");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM reports").await,
+        1,
+        "the rolled-back report left nothing"
+    );
+}

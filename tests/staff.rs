@@ -1563,6 +1563,47 @@ async fn mutual_duplicates_at_once_leave_one_original() {
     app.assert_rollup_consistent().await;
 }
 
+/// Duplicates never chain: a report already a duplicate cannot be the
+/// original (422 naming `duplicate_of`), and when an original is itself
+/// merged into another report, its duplicates follow it there.
+#[tokio::test]
+async fn duplicates_always_name_an_original_that_is_not_one() {
+    let app = TestApp::spawn().await;
+    let s = staffed(&app).await;
+    let coord = s.root_coord.access.clone();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(id_of(
+            &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
+                .await,
+        ));
+    }
+    let [a, b, c] = [ids[0], ids[1], ids[2]];
+    let mark = |id: Uuid, of: Uuid| {
+        act(
+            &app,
+            &coord,
+            id,
+            json!({"action": "mark_duplicate", "duplicate_of": of}),
+        )
+    };
+    assert_eq!(mark(a, b).await.status, 200);
+    // B is the original of A; C may not take A (a duplicate) as original.
+    let r = mark(c, a).await;
+    r.assert_problem(422, "validation-error");
+    assert_eq!(r.body["errors"][0]["field"], "duplicate_of", "{}", r.body);
+    assert_eq!(app.report(c).await.status.as_str(), "submitted");
+    // B is merged into C: A now names C.
+    assert_eq!(mark(b, c).await.status, 200);
+    let (ra, rb) = (app.report(a).await, app.report(b).await);
+    assert_eq!(ra.duplicate_of, Some(c), "A follows B to C");
+    assert_eq!(rb.duplicate_of, Some(c));
+    assert_eq!(app.report(c).await.status.as_str(), "submitted");
+    // And A cannot be made the original of anything, nor C of itself.
+    mark(c, c).await.assert_problem(422, "validation-error");
+    app.assert_rollup_consistent().await;
+}
+
 /// The handling deadline the server gives at `now` (its calendar, the
 /// category's hours, a quarter when urgent).
 async fn deadline(

@@ -266,6 +266,17 @@ async fn apply_once(
         .data(data);
     let m = effects::as_update(&r, &next);
     let (report, events) = write_change(&txn, ctx.tz, &r, m, vec![event], now).await?;
+    if let (Action::MarkDuplicate, Some(original)) = (action, input.duplicate_of) {
+        // Reports already merged into this one now point at its original:
+        // every duplicate names a report that is not one, so no chain
+        // forms. (Whoever merges into this report holds its lock, taken
+        // above, so none is missed.)
+        reports::Entity::update_many()
+            .col_expr(reports::Column::DuplicateOf, Expr::value(original))
+            .filter(reports::Column::DuplicateOf.eq(r.id))
+            .exec(&txn)
+            .await?;
+    }
     for e in &events {
         crate::notifications::fan_out(&txn, &report, e, now).await?;
     }
