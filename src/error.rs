@@ -312,6 +312,10 @@ impl IntoResponse for AppError {
             }
             AppError::Unavailable(cause) => {
                 tracing::warn!(%cause, "service unavailable");
+                headers.push((
+                    header::RETRY_AFTER,
+                    HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS),
+                ));
                 (
                     StatusCode::SERVICE_UNAVAILABLE,
                     K::Unavailable,
@@ -374,9 +378,13 @@ impl From<DbErr> for AppError {
         if is_contention(&err) {
             return AppError::Conflict(Msg::TryAgain);
         }
+        // The database is down, restarting or unreachable: the client may
+        // try again shortly (503 with `Retry-After`), never a 500.
+        if is_unavailable(&err) {
+            return AppError::Unavailable(err.to_string());
+        }
         match err {
             DbErr::RecordNotFound(_) => AppError::NotFound,
-            DbErr::ConnectionAcquire(e) => AppError::Unavailable(e.to_string()),
             other => AppError::Internal {
                 cause: anyhow::Error::new(other),
                 at: Location::caller(),
@@ -430,7 +438,6 @@ const UNIQUE_CONSTRAINTS: &[UniqueConstraint] = &[
     },
 ];
 
-/// The constraint's name when the backend reports one (PostgreSQL).
 /// A deadlock or serialization failure (PostgreSQL 40P01, 40001), or SQLite
 /// still busy after its timeout: the work was refused because of other work,
 /// not because it was wrong.
@@ -451,6 +458,50 @@ fn is_contention(err: &DbErr) -> bool {
     }
 }
 
+/// The database could not be reached, or dropped the connection under the
+/// request: no connection within `database.acquire_timeout_secs`, a refused or
+/// broken connection (I/O), or PostgreSQL shutting down, restarting or
+/// refusing connections (SQLSTATE class 08, 57P01–57P03, 53300). Nothing says
+/// the request was wrong; the same request may work in a few seconds.
+fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(RuntimeErr::SqlxError(_)) => true,
+        // sea-orm's word for a pool that was closed.
+        DbErr::Conn(RuntimeErr::Internal(m)) => m == "Disconnected",
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            sqlx_unavailable(e)
+        }
+        _ => false,
+    }
+}
+
+fn sqlx_unavailable(err: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error as SqlxError;
+    match err {
+        SqlxError::Io(_)
+        | SqlxError::PoolTimedOut
+        | SqlxError::PoolClosed
+        | SqlxError::WorkerCrashed => true,
+        SqlxError::Database(d) => d.code().is_some_and(|c| unavailable_sqlstate(&c)),
+        _ => false,
+    }
+}
+
+/// PostgreSQL's codes for "not now": connection exceptions (class 08),
+/// administrator or crash shutdown (57P01, 57P02), starting up or shutting
+/// down (57P03), too many connections (53300). SQLite's codes are numbers and
+/// never match.
+fn unavailable_sqlstate(code: &str) -> bool {
+    code.len() == 5
+        && (code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300"))
+}
+
+/// Seconds a client is told to wait (`Retry-After`) when the database is
+/// unavailable: about how long a restart or failover takes.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
+/// The constraint's name when the backend reports one (PostgreSQL).
 fn db_constraint(err: &DbErr) -> Option<String> {
     use sea_orm::RuntimeErr;
     use sea_orm::sqlx::Error as SqlxError;
@@ -557,6 +608,60 @@ mod tests {
             AppError::Conflict(m) => m,
             other => panic!("not a conflict: {other:?}"),
         }
+    }
+
+    #[test]
+    fn database_outages_are_unavailable_not_internal() {
+        use sea_orm::sqlx::Error as SqlxError;
+        use sea_orm::{ConnAcquireErr, RuntimeErr};
+        use std::sync::Arc;
+        let io = || SqlxError::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        let down = [
+            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+            DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+            DbErr::Conn(RuntimeErr::SqlxError(Arc::new(io()))),
+            DbErr::Conn(RuntimeErr::Internal("Disconnected".into())),
+            DbErr::Query(RuntimeErr::SqlxError(Arc::new(io()))),
+            DbErr::Exec(RuntimeErr::SqlxError(Arc::new(SqlxError::PoolTimedOut))),
+            DbErr::Exec(RuntimeErr::SqlxError(Arc::new(SqlxError::PoolClosed))),
+        ];
+        for err in down {
+            let shown = err.to_string();
+            assert!(
+                matches!(AppError::from(err), AppError::Unavailable(_)),
+                "{shown}"
+            );
+        }
+        let not_down = [
+            DbErr::Query(RuntimeErr::SqlxError(Arc::new(SqlxError::RowNotFound))),
+            DbErr::Conn(RuntimeErr::Internal("Dropping a locked Transaction".into())),
+            DbErr::Custom("bug".into()),
+        ];
+        for err in not_down {
+            let shown = err.to_string();
+            assert!(
+                matches!(AppError::from(err), AppError::Internal { .. }),
+                "{shown}"
+            );
+        }
+        for code in ["57P01", "57P02", "57P03", "53300", "08006", "08001"] {
+            assert!(unavailable_sqlstate(code), "{code}");
+        }
+        for code in ["40001", "23505", "5", "517", "42P01"] {
+            assert!(!unavailable_sqlstate(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn unavailable_says_when_to_retry() {
+        let res = AppError::Unavailable("down".into()).into_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            res.headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok()),
+            Some("5")
+        );
     }
 
     #[test]

@@ -72,6 +72,33 @@ pub fn complete(api: &mut utoipa::openapi::OpenApi) {
                 .build(),
         )
     };
+    // The database is down or restarting: try again after `Retry-After`.
+    let unavailable = {
+        use utoipa::openapi::header::HeaderBuilder;
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(
+                    "The database is unavailable for a moment (restarting, unreachable): \
+                     send the same request again after `Retry-After` seconds (a filing with \
+                     the same `Idempotency-Key`, so it is filed once whatever happened)",
+                )
+                .header(
+                    "Retry-After",
+                    HeaderBuilder::new()
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::Integer)))
+                        .description(Some("Seconds to wait before trying again"))
+                        .build(),
+                )
+                .content(
+                    crate::http::middleware::PROBLEM_JSON,
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ProblemBody")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
     // The server refuses control characters in every text (NUL breaks
     // PostgreSQL): say so on every free-text string.
     // Request bodies: a required field is never null, and a required free
@@ -142,6 +169,11 @@ pub fn complete(api: &mut utoipa::openapi::OpenApi) {
                 add("413", "The body is larger than allowed");
                 add("415", "The body's content type is not accepted");
             }
+            // Every operation that reads or writes the database.
+            op.responses
+                .responses
+                .entry("503".to_owned())
+                .or_insert_with(|| unavailable.clone());
         }
     }
 }
