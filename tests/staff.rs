@@ -6,6 +6,7 @@ mod common;
 use chrono::Duration;
 use citizen_feedback::auth::Role;
 use common::{City, Session, TestApp, at, id_of};
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -1602,6 +1603,105 @@ async fn duplicates_always_name_an_original_that_is_not_one() {
     // And A cannot be made the original of anything, nor C of itself.
     mark(c, c).await.assert_problem(422, "validation-error");
     app.assert_rollup_consistent().await;
+}
+
+/// A text search looks through the queue's first reports before it asks
+/// the trigram index: whatever the window, common and rare words, every
+/// order and every page give exactly the matching reports in the queue's
+/// order, each once.
+#[tokio::test]
+async fn search_pages_are_the_same_whatever_the_window() {
+    use citizen_feedback::reports::queue::{self, QueueFilter, Sort};
+    use citizen_feedback::reports::scope::StaffScope;
+    let app = TestApp::spawn_with(|f| {
+        f.merge(figment::providers::Serialized::default(
+            "reports.per_user_burst",
+            100,
+        ))
+    })
+    .await;
+    let s = staffed(&app).await;
+    for i in 0..24 {
+        // Every other report a flood; two a fallen pole; some at the same
+        // instant (ties on created_at are broken by id).
+        if i % 3 != 0 {
+            app.clock.advance(Duration::seconds(10));
+        }
+        let mut body = TestApp::report_body(s.city.lights);
+        body["title"] = json!(match i {
+            5 | 17 => "Cột điện đổ trên phố Huế",
+            i if i % 2 == 0 => "Ngập nước sau mưa",
+            _ => "Đèn đường không sáng",
+        });
+        app.file(&s.citizen.access, &body).await;
+    }
+    let coord = app.login("coord@hanoi.gov.vn", common::PASSWORD).await;
+    let t = coord.access.as_str();
+    act(
+        &app,
+        t,
+        app.report_by_code(&all_codes(&app).await[3]).await.id,
+        json!({"action": "accept", "priority": "urgent"}),
+    )
+    .await;
+    let all = citizen_feedback::entities::reports::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("reports");
+    let now = app.clock.now();
+    for (q, sort) in [
+        ("ngap", Sort::NewestFirst),
+        ("ngap", Sort::OldestFirst),
+        ("ngap nuoc", Sort::DueFirst),
+        ("cot dien", Sort::NewestFirst),
+        ("cot dien", Sort::OldestFirst),
+        ("khong co", Sort::NewestFirst),
+    ] {
+        let mut want: Vec<&citizen_feedback::entities::reports::Model> = all
+            .iter()
+            .filter(|r| q.split(' ').all(|w| r.search_text.contains(w)))
+            .collect();
+        want.sort_by(|a, b| match sort {
+            Sort::NewestFirst => (b.created_at, b.id).cmp(&(a.created_at, a.id)),
+            Sort::OldestFirst => (a.created_at, a.id).cmp(&(b.created_at, b.id)),
+            Sort::DueFirst => {
+                (a.due_at.is_none(), a.due_at, a.id).cmp(&(b.due_at.is_none(), b.due_at, b.id))
+            }
+        });
+        let want: Vec<Uuid> = want.iter().map(|r| r.id).collect();
+        for window in [1, 3, 5, 2000] {
+            let f = QueueFilter {
+                q: Some(q.to_owned()),
+                sort,
+                search_window: Some(window),
+                ..QueueFilter::default()
+            };
+            let mut got = Vec::new();
+            let mut cursor = None;
+            loop {
+                let rows = queue::list(&app.db, &StaffScope::All, &f, cursor, 3, now)
+                    .await
+                    .expect("list");
+                let more = rows.len() > 3;
+                got.extend(rows.iter().take(3).map(|r| r.id));
+                if !more {
+                    break;
+                }
+                cursor = Some(queue::cursor_of(&rows[2], sort));
+            }
+            assert_eq!(got, want, "q={q} {sort:?} window {window}");
+        }
+    }
+}
+
+async fn all_codes(app: &TestApp) -> Vec<String> {
+    citizen_feedback::entities::reports::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("reports")
+        .into_iter()
+        .map(|r| r.code)
+        .collect()
 }
 
 /// The handling deadline the server gives at `now` (its calendar, the

@@ -1,18 +1,28 @@
 //! The staff triage queue: a scoped select (it cannot forget the scope),
 //! filters, sorts and keyset pages.
 //!
-//! Query plans relied on (PostgreSQL; measured at a million reports in
-//! `docs/query-plans.md`):
-//! - default sort (`-created_at`) within a unit subtree and statuses:
-//!   `idx_reports_unit_status (unit_id, status, created_at)`;
+//! Query plans relied on (PostgreSQL; measured in `docs/query-plans.md`):
+//! - the whole service newest first (admins, the city's coordinators: their
+//!   scope is no condition): `idx_reports_created`, or over open statuses
+//!   `idx_reports_open_created`;
+//! - one unit newest first (a ward coordinator): `idx_reports_unit_created`,
+//!   over open statuses `idx_reports_open_unit_created`;
+//! - keyset pages: `(created_at, id) < (…)` as one row value, a range on
+//!   those indexes, so deep pages cost what the first does;
 //! - `overdue=true` / `sort=due_at`: `idx_reports_status_due (status, due_at)`;
 //! - `assignee=me`: `idx_reports_assignee_status (assignee_id, status, created_at)`;
-//! - `q`: `idx_reports_search_trgm` (GIN trigram on the folded `search_text`).
+//! - `q`: the queue's first `SEARCH_WINDOW` reports down the index above,
+//!   then `idx_reports_search_trgm` (GIN trigram on the folded
+//!   `search_text`) for words too rare to fill a page there.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Condition, LikeExpr, NullOrdering, Order};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Condition, Expr, ExprTrait, LikeExpr, NullOrdering, Order, Query,
+    SelectStatement,
+};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -71,6 +81,9 @@ pub struct QueueFilter {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub sort: Sort,
+    /// How many of the queue's first reports a text search looks through
+    /// before it asks the trigram index (default [`SEARCH_WINDOW`]).
+    pub search_window: Option<u64>,
 }
 
 /// Every staff query starts here.
@@ -117,18 +130,11 @@ pub async fn list<C: ConnectionTrait>(
             .filter(reports::Column::Status.is_in(Status::OPEN))
             .filter(reports::Column::DueAt.lt(now));
     }
-    if let Some(text) = f.q.as_deref().map(fold).filter(|t| !t.is_empty()) {
-        for word in text.split_whitespace() {
-            let escaped = word
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            q = q.filter(
-                reports::Column::SearchText
-                    .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
-            );
-        }
-    }
+    let words: Vec<String> =
+        f.q.as_deref()
+            .map(fold)
+            .map(|t| t.split_whitespace().map(like_pattern).collect())
+            .unwrap_or_default();
     if let Some(b) = f.bbox {
         q = q
             .filter(reports::Column::Lng.between(b.min_lng, b.max_lng))
@@ -140,23 +146,83 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(to) = f.to {
         q = q.filter(reports::Column::CreatedAt.lt(to));
     }
-    let q = match f.sort {
+    let q = ordered(q, f.sort, cursor);
+    if words.is_empty() {
+        return Ok(q.limit(limit + 1).all(db).await?);
+    }
+    // Text search. A common word matches many reports, and sorting all of
+    // them is what takes time: first look for the page among the newest
+    // `SEARCH_WINDOW` reports of the queue (read down its index). If the
+    // page fills there, it is exactly the page the whole queue would give,
+    // since the window is the queue's own beginning. Otherwise the words are
+    // rare, and the trigram index finds their few reports quickly.
+    let matching = |column: Expr| {
+        let mut c = Condition::all();
+        for w in &words {
+            c = c.add(column.clone().like(LikeExpr::new(w.clone()).escape('\\')));
+        }
+        c
+    };
+    let backend = db.get_database_backend();
+    let window = q
+        .clone()
+        .limit(f.search_window.unwrap_or(SEARCH_WINDOW))
+        .into_query();
+    let mut outer = Query::select();
+    outer
+        .column(Asterisk)
+        .from_subquery(window, Alias::new("w"))
+        .cond_where(matching(Expr::col((
+            Alias::new("w"),
+            reports::Column::SearchText,
+        ))));
+    order_outer(&mut outer, f.sort);
+    outer.limit(limit + 1);
+    let found = reports::Model::find_by_statement(backend.build(&outer))
+        .all(db)
+        .await?;
+    if found.len() as u64 > limit {
+        return Ok(found);
+    }
+    Ok(q.filter(matching(Expr::col((
+        reports::Entity,
+        reports::Column::SearchText,
+    ))))
+    .limit(limit + 1)
+    .all(db)
+    .await?)
+}
+
+/// How many of the queue's first reports a text search looks through
+/// before it asks the trigram index.
+pub const SEARCH_WINDOW: u64 = 2000;
+
+/// `%word%` for LIKE, with LIKE's own characters escaped.
+fn like_pattern(word: &str) -> String {
+    let escaped = word
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// The sort, and the keyset condition of a cursor. Created-at pages compare
+/// `(created_at, id)` as one row value, which an index on those columns
+/// serves as a range: page 1,000 costs what page 1 does.
+fn ordered(
+    q: Select<reports::Entity>,
+    sort: Sort,
+    cursor: Option<QueueCursor>,
+) -> Select<reports::Entity> {
+    let key = |a, b| Expr::tuple([Expr::col(a), Expr::col(b)]);
+    match sort {
         Sort::NewestFirst | Sort::OldestFirst => {
-            let newest = f.sort == Sort::NewestFirst;
+            let newest = sort == Sort::NewestFirst;
             let q = match cursor {
                 Some(QueueCursor { t: Some(t), id, .. }) => {
-                    let (after_t, after_id) = if newest {
-                        (reports::Column::CreatedAt.lt(t), reports::Column::Id.lt(id))
-                    } else {
-                        (reports::Column::CreatedAt.gt(t), reports::Column::Id.gt(id))
-                    };
-                    q.filter(
-                        Condition::any().add(after_t).add(
-                            Condition::all()
-                                .add(reports::Column::CreatedAt.eq(t))
-                                .add(after_id),
-                        ),
-                    )
+                    let here = Expr::tuple([Expr::val(t), Expr::val(id)]);
+                    let k = key(reports::Column::CreatedAt, reports::Column::Id);
+                    q.filter(if newest { k.lt(here) } else { k.gt(here) })
                 }
                 _ => q,
             };
@@ -168,11 +234,9 @@ pub async fn list<C: ConnectionTrait>(
             let q = match cursor {
                 Some(QueueCursor { t: Some(t), id, .. }) => q.filter(
                     Condition::any()
-                        .add(reports::Column::DueAt.gt(t))
                         .add(
-                            Condition::all()
-                                .add(reports::Column::DueAt.eq(t))
-                                .add(reports::Column::Id.gt(id)),
+                            key(reports::Column::DueAt, reports::Column::Id)
+                                .gt(Expr::tuple([Expr::val(t), Expr::val(id)])),
                         )
                         .add(reports::Column::DueAt.is_null()),
                 ),
@@ -184,8 +248,26 @@ pub async fn list<C: ConnectionTrait>(
             q.order_by_with_nulls(reports::Column::DueAt, Order::Asc, NullOrdering::Last)
                 .order_by(reports::Column::Id, Order::Asc)
         }
-    };
-    Ok(q.limit(limit + 1).all(db).await?)
+    }
+}
+
+/// The same order on the search window's rows.
+fn order_outer(q: &mut SelectStatement, sort: Sort) {
+    let col = |c: &str| Expr::col((Alias::new("w"), Alias::new(c)));
+    match sort {
+        Sort::NewestFirst => {
+            q.order_by_expr(col("created_at"), Order::Desc)
+                .order_by_expr(col("id"), Order::Desc);
+        }
+        Sort::OldestFirst => {
+            q.order_by_expr(col("created_at"), Order::Asc)
+                .order_by_expr(col("id"), Order::Asc);
+        }
+        Sort::DueFirst => {
+            q.order_by_expr_with_nulls(col("due_at"), Order::Asc, NullOrdering::Last)
+                .order_by_expr(col("id"), Order::Asc);
+        }
+    }
 }
 
 pub fn cursor_of(r: &reports::Model, sort: Sort) -> QueueCursor {

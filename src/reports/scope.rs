@@ -3,11 +3,11 @@
 //! citizens see their own and public ones. What one may not see is 404.
 
 use sea_orm::sea_query::{Condition, SimpleExpr};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::domain::{Actor, Role};
-use crate::entities::reports;
+use crate::entities::{reports, units};
 use crate::error::AppResult;
 use crate::org::units::{root_unit, subtree_ids};
 
@@ -29,9 +29,16 @@ impl StaffScope {
                 // The city centre (the root where unrouted reports wait), not
                 // any unit that happens to have no parent.
                 let is_root = root_unit(db).await?.is_some_and(|u| u.id == unit);
+                let include_unrouted = is_root && user.role == Role::Coordinator;
+                // The city's coordinators see every report: no condition at
+                // all, so the queue reads straight down an index instead of
+                // an `IN (every unit) OR unit_id IS NULL` no index serves.
+                if include_unrouted && ids.len() as u64 == units::Entity::find().count(db).await? {
+                    return Ok(Some(StaffScope::All));
+                }
                 Ok(Some(StaffScope::Units {
                     ids,
-                    include_unrouted: is_root && user.role == Role::Coordinator,
+                    include_unrouted,
                 }))
             }
             _ => Ok(None),
