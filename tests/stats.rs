@@ -781,3 +781,68 @@ async fn a_ward_coordinators_closed_month_export_never_moves() {
     );
     app.assert_rollup_consistent().await;
 }
+
+/// The migration that put stored whole hours in buckets and the rollup that
+/// writes new ones agree on every bucket (SQL on this database, Rust).
+#[tokio::test]
+async fn resolution_buckets_agree_in_sql_and_rust() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = TestApp::spawn().await;
+    let backend = app.db.get_database_backend();
+    let sql = format!(
+        "WITH RECURSIVE n(h) AS (SELECT 0 UNION ALL SELECT h + 1 FROM n WHERE h < 9000) \
+         SELECT h, {} AS b FROM n",
+        migrations::resolution_bucket_sql("h")
+    );
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await
+        .expect("query");
+    assert_eq!(rows.len(), 9001);
+    for row in rows {
+        let h: i32 = row.try_get("", "h").expect("h");
+        let b: i32 = row.try_get("", "b").expect("b");
+        assert_eq!(
+            b,
+            citizen_feedback::stats::rollup::resolution_bucket(i64::from(h)),
+            "{h} hours"
+        );
+    }
+}
+
+/// Rows the histogram kept by whole hours before are summed into their
+/// buckets by the migration, counts unchanged.
+#[tokio::test]
+async fn the_migration_puts_stored_hours_in_buckets() {
+    use migrations::MigratorTrait;
+    let app = TestApp::spawn().await;
+    migrations::Migrator::down(&app.db, Some(1))
+        .await
+        .expect("down one");
+    let cat = Uuid::now_v7();
+    for (h, n) in [(5, 1), (80, 1), (90, 2), (100, 1), (400, 3)] {
+        use citizen_feedback::entities::report_stats_resolution as r;
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+        r::ActiveModel {
+            month: Set(202501),
+            unit_id: Set(Uuid::nil()),
+            category_id: Set(cat),
+            area_code: Set(String::new()),
+            hours: Set(h),
+            count: Set(n),
+        }
+        .insert(&app.db)
+        .await
+        .expect("a row by whole hours");
+    }
+    migrations::Migrator::up(&app.db, None).await.expect("up");
+    use sea_orm::EntityTrait;
+    let rows = citizen_feedback::entities::report_stats_resolution::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("rows");
+    let mut got: Vec<(i32, i64)> = rows.iter().map(|r| (r.hours, r.count)).collect();
+    got.sort();
+    assert_eq!(got, [(5, 1), (96, 3), (120, 1), (504, 3)]);
+}

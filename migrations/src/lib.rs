@@ -18,6 +18,10 @@ mod m20261124_000011_reminders;
 mod m20261124_000012_open311;
 mod m20261124_000013_sessions;
 mod m20261124_000014_unit_snapshots;
+mod m20261124_000016_queue_indexes;
+mod m20261124_000017_resolution_buckets;
+
+pub use m20261124_000017_resolution_buckets::bucket_sql as resolution_bucket_sql;
 
 pub struct Migrator;
 
@@ -39,6 +43,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000012_open311::Migration),
             Box::new(m20261124_000013_sessions::Migration),
             Box::new(m20261124_000014_unit_snapshots::Migration),
+            Box::new(m20261124_000016_queue_indexes::Migration),
+            Box::new(m20261124_000017_resolution_buckets::Migration),
         ]
     }
 }
