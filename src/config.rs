@@ -263,6 +263,9 @@ pub struct DatabaseConfig {
     pub connect_timeout_secs: u64,
     pub acquire_timeout_secs: u64,
     pub sqlite_busy_timeout_ms: u64,
+    /// How old the in-memory copy of units and categories may get before it
+    /// is read again even without a change heard of (`org::reference`).
+    pub reference_max_age_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

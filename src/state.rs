@@ -65,6 +65,9 @@ impl AppState {
     }
 
     pub fn new(config: Config, db: DatabaseConnection, clock: Clock, storage: Storage) -> Self {
+        crate::org::reference::set_max_age(std::time::Duration::from_millis(
+            config.database.reference_max_age_ms,
+        ));
         AppState {
             filing_limit: Arc::new(Limiter::per(
                 config.reports.per_user_burst,

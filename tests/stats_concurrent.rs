@@ -10,8 +10,8 @@
 //! status, and two reports marked duplicates of each other at once leave an
 //! original.
 //!
-//! `STRESS_SECS` sets the duration (default 4); `bench/stress` runs it for
-//! ten minutes.
+//! `STRESS_SECS` sets the duration (default 4; at least 400 actions are
+//! tried however slow the machine); `bench/stress` runs it for ten minutes.
 
 mod common;
 
@@ -51,7 +51,15 @@ struct Shared {
     /// Pairs marked duplicates of each other at the same moment.
     crossed: Mutex<Vec<(Uuid, Uuid)>>,
     checks: std::sync::atomic::AtomicUsize,
+    /// Actions tried, by every worker.
+    tried: std::sync::atomic::AtomicUsize,
 }
+
+/// Workers go on past the duration until this many actions were tried (a
+/// busy machine must not make the run too small to mean anything), within
+/// [`HARD_LIMIT`] more.
+const MIN_TRIED: usize = 400;
+const HARD_LIMIT: StdDuration = StdDuration::from_secs(60);
 
 fn seconds() -> u64 {
     std::env::var("STRESS_SECS")
@@ -91,7 +99,14 @@ async fn file(s: &Shared, rng: &mut StdRng) -> Option<Uuid> {
 async fn worker(s: Arc<Shared>, seed: u64, until: Instant) -> usize {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut ok = 0;
-    while Instant::now() < until {
+    let hard = until + HARD_LIMIT;
+    let go_on = |s: &Shared| {
+        let now = Instant::now();
+        now < hard
+            && (now < until || s.tried.load(std::sync::atomic::Ordering::Relaxed) < MIN_TRIED)
+    };
+    while go_on(&s) {
+        s.tried.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let roll = rng.random_range(0..100);
         let ids = s.ids.lock().await.clone();
         if ids.len() < 4 || roll < 20 {
@@ -270,6 +285,7 @@ async fn concurrent_random_actions_keep_the_statistics_true() {
         ids: Mutex::new(Vec::new()),
         crossed: Mutex::new(Vec::new()),
         checks: Default::default(),
+        tried: Default::default(),
     });
     let secs = seconds();
     let until = Instant::now() + StdDuration::from_secs(secs);

@@ -61,6 +61,7 @@ async fn export(State(state): State<AppState>, user: CurrentUser) -> AppResult<J
     let held = privacy_service::held_about(&state.db, user.id).await?;
     let reports = bodies(
         &state.db,
+        &*crate::org::reference::current(&state.db).await?,
         held.reports
             .into_iter()
             .map(|r| (r, Access::Owner))

@@ -1,9 +1,7 @@
 //! Storing an upload and deciding who may read it, callable without HTTP.
 
 use chrono::Datelike;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -114,8 +112,8 @@ pub async fn upload(
 /// The file if `viewer` may read it: whoever may see the report it belongs
 /// to, or its uploader before it is attached; 404 for anyone else. `true`
 /// when the viewer sees it only as the public does (it may be cached publicly).
-pub async fn readable<C: ConnectionTrait>(
-    db: &C,
+pub async fn readable(
+    db: &sea_orm::DatabaseConnection,
     viewer: Option<&Actor>,
     id: Uuid,
 ) -> AppResult<(media::Model, bool)> {

@@ -2,6 +2,7 @@
 //! rules (category × area → unit).
 
 pub mod public_points;
+pub mod reference;
 pub mod routes;
 pub mod routing;
 pub mod service;

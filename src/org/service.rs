@@ -8,6 +8,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, 
 use uuid::Uuid;
 
 use super::public_points::recompute_public_points;
+use super::reference;
 use super::units::would_cycle;
 use crate::context::Ctx;
 use crate::db::begin_write;
@@ -103,7 +104,9 @@ pub async fn create_unit(ctx: Ctx<'_>, new: NewUnit) -> AppResult<units::Model> 
     };
     changes.apply(&mut m);
     let unit = m.insert(&txn).await?;
+    reference::announce(&txn).await?;
     txn.commit().await?;
+    reference::changed(ctx.db);
     Ok(unit)
 }
 
@@ -125,7 +128,9 @@ pub async fn update_unit(ctx: Ctx<'_>, id: Uuid, changes: UnitChanges) -> AppRes
     changes.apply(&mut m);
     m.updated_at = Set(ctx.now);
     let unit = m.update(&txn).await?;
+    reference::announce(&txn).await?;
     txn.commit().await?;
+    reference::changed(ctx.db);
     Ok(unit)
 }
 
@@ -233,7 +238,9 @@ pub async fn create_category(ctx: Ctx<'_>, new: NewCategory) -> AppResult<catego
     };
     changes.apply(&mut m);
     let cat = m.insert(&txn).await?;
+    reference::announce(&txn).await?;
     txn.commit().await?;
+    reference::changed(ctx.db);
     Ok(cat)
 }
 
@@ -259,7 +266,9 @@ pub async fn update_category(
     if cat.sensitive != was_sensitive {
         recompute_public_points(&txn, cat.id, cat.sensitive).await?;
     }
+    reference::announce(&txn).await?;
     txn.commit().await?;
+    reference::changed(ctx.db);
     Ok(cat)
 }
 

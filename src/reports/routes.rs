@@ -148,6 +148,7 @@ impl CreateReport {
 async fn one_body(state: &AppState, r: reports::Model, a: Access) -> AppResult<ReportBody> {
     let mut v = bodies(
         &state.db,
+        &*crate::org::reference::current(&state.db).await?,
         vec![(r, a)],
         true,
         i18n::current(),
@@ -232,6 +233,7 @@ async fn list_mine(
     let (rows, next_cursor) = finish(rows, limit, key);
     let items = bodies(
         &state.db,
+        &*crate::org::reference::current(&state.db).await?,
         rows.into_iter().map(|r| (r, Access::Owner)).collect(),
         false,
         i18n::current(),
@@ -474,6 +476,7 @@ async fn public_feed(
     let (rows, next_cursor) = finish(rows, limit, key);
     let items = bodies(
         &state.db,
+        &*crate::org::reference::current(&state.db).await?,
         rows.into_iter().map(|r| (r, Access::Public)).collect(),
         false,
         i18n::current(),

@@ -3,13 +3,13 @@
 //! citizens see their own and public ones. What one may not see is 404.
 
 use sea_orm::sea_query::{Condition, SimpleExpr};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::domain::{Actor, Role};
-use crate::entities::{reports, units};
+use crate::entities::reports;
 use crate::error::AppResult;
-use crate::org::units::{root_unit, subtree_ids};
+use crate::org::reference::{self, Reference};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum StaffScope {
@@ -21,27 +21,38 @@ pub enum StaffScope {
 }
 
 impl StaffScope {
-    pub async fn of<C: ConnectionTrait>(db: &C, user: &Actor) -> AppResult<Option<StaffScope>> {
+    /// The scope of `user` (none for a citizen), from the unit tree in
+    /// memory ([`reference::current`]).
+    pub async fn of(db: &DatabaseConnection, user: &Actor) -> AppResult<Option<StaffScope>> {
+        if !user.role.is_staff() {
+            return Ok(None);
+        }
+        let refs = reference::current(db).await?;
+        Ok(StaffScope::in_tree(&refs, user))
+    }
+
+    /// The scope of `user` in the unit tree `refs`.
+    pub fn in_tree(refs: &Reference, user: &Actor) -> Option<StaffScope> {
         match (user.role, user.unit_id) {
-            (Role::Admin, _) => Ok(Some(StaffScope::All)),
+            (Role::Admin, _) => Some(StaffScope::All),
             (Role::Officer | Role::Coordinator, Some(unit)) => {
-                let ids = subtree_ids(db, unit).await?;
+                let ids = refs.subtree(unit);
                 // The city centre (the root where unrouted reports wait), not
                 // any unit that happens to have no parent.
-                let is_root = root_unit(db).await?.is_some_and(|u| u.id == unit);
+                let is_root = refs.root().is_some_and(|u| u.id == unit);
                 let include_unrouted = is_root && user.role == Role::Coordinator;
                 // The city's coordinators see every report: no condition at
                 // all, so the queue reads straight down an index instead of
                 // an `IN (every unit) OR unit_id IS NULL` no index serves.
-                if include_unrouted && ids.len() as u64 == units::Entity::find().count(db).await? {
-                    return Ok(Some(StaffScope::All));
+                if include_unrouted && ids.len() == refs.units.len() {
+                    return Some(StaffScope::All);
                 }
-                Ok(Some(StaffScope::Units {
+                Some(StaffScope::Units {
                     ids,
                     include_unrouted,
-                }))
+                })
             }
-            _ => Ok(None),
+            _ => None,
         }
     }
 
@@ -104,8 +115,8 @@ impl Access {
     }
 }
 
-pub async fn access<C: ConnectionTrait>(
-    db: &C,
+pub async fn access(
+    db: &DatabaseConnection,
     viewer: Option<&Actor>,
     report: &reports::Model,
 ) -> AppResult<Option<Access>> {

@@ -29,7 +29,6 @@ use crate::http::extract::{ValidatedJson, ValidatedQuery};
 use crate::http::openapi;
 use crate::i18n;
 use crate::messages::Msg;
-use crate::org::units::subtree_ids;
 use crate::pagination::{Page, parse_limit};
 use crate::state::AppState;
 use crate::validate::{Check, Validate, nonblank};
@@ -348,7 +347,7 @@ async fn queue_list(
         .ok_or(AppError::Forbidden)?;
     if let Some(u) = unit {
         // A unit outside the scope simply matches nothing the scope allows.
-        filter.units = Some(subtree_ids(&state.db, u).await?);
+        filter.units = Some(crate::org::reference::current(&state.db).await?.subtree(u));
     }
     if assignee_me {
         filter.assignee = Some(user.id);
@@ -366,6 +365,7 @@ async fn queue_list(
     };
     let items = bodies(
         &state.db,
+        &*crate::org::reference::current(&state.db).await?,
         rows.into_iter().map(|r| (r, Access::Staff)).collect(),
         false,
         i18n::current(),
@@ -414,6 +414,7 @@ async fn act(
     let tag = etag(report.version);
     let mut v = bodies(
         &state.db,
+        &*crate::org::reference::current(&state.db).await?,
         vec![(report, Access::Staff)],
         true,
         i18n::current(),
@@ -491,6 +492,7 @@ async fn similar(
     let rows = queue::similar(&state.db, &scope, &report).await?;
     let items = bodies(
         &state.db,
+        &*crate::org::reference::current(&state.db).await?,
         rows.into_iter().map(|r| (r, Access::Staff)).collect(),
         false,
         i18n::current(),

@@ -18,6 +18,7 @@ use crate::entities::{
 use crate::error::AppResult;
 use crate::i18n::Locale;
 use crate::org::category_name;
+use crate::org::reference::Reference;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CategoryRef {
@@ -181,8 +182,11 @@ impl EventBody {
 }
 
 /// Builds the bodies of `rows` (each with the caller's access to it).
+/// Categories and units come from `refs` (reference data in memory); one
+/// missing there (made a moment ago by another instance) is read.
 pub async fn bodies<C: ConnectionTrait>(
     db: &C,
+    refs: &Reference,
     rows: Vec<(reports::Model, Access)>,
     with_timeline: bool,
     locale: Locale,
@@ -192,32 +196,49 @@ pub async fn bodies<C: ConnectionTrait>(
         return Ok(vec![]);
     }
     let ids: Vec<Uuid> = rows.iter().map(|(r, _)| r.id).collect();
-    let cat_ids: Vec<Uuid> = rows.iter().map(|(r, _)| r.category_id).collect();
-    let unit_ids: Vec<Uuid> = rows.iter().filter_map(|(r, _)| r.unit_id).collect();
     let reporter_ids: Vec<Uuid> = rows
         .iter()
         .filter(|(_, a)| a.is_full())
         .filter_map(|(r, _)| r.reporter_id)
         .collect();
 
-    let cats: HashMap<Uuid, categories::Model> = categories::Entity::find()
-        .filter(categories::Column::Id.is_in(cat_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
-    let units: HashMap<Uuid, units::Model> = if unit_ids.is_empty() {
-        HashMap::new()
-    } else {
-        units::Entity::find()
-            .filter(units::Column::Id.is_in(unit_ids))
+    let mut cats: HashMap<Uuid, categories::Model> = HashMap::new();
+    let mut units: HashMap<Uuid, units::Model> = HashMap::new();
+    let (mut missing_cats, mut missing_units) = (Vec::new(), Vec::new());
+    for (r, _) in &rows {
+        match refs.categories.get(&r.category_id) {
+            Some(c) => {
+                cats.insert(c.id, c.clone());
+            }
+            None => missing_cats.push(r.category_id),
+        }
+        if let Some(u) = r.unit_id {
+            match refs.units.get(&u) {
+                Some(m) => {
+                    units.insert(u, m.clone());
+                }
+                None => missing_units.push(u),
+            }
+        }
+    }
+    if !missing_cats.is_empty() {
+        for c in categories::Entity::find()
+            .filter(categories::Column::Id.is_in(missing_cats))
             .all(db)
             .await?
-            .into_iter()
-            .map(|u| (u.id, u))
-            .collect()
-    };
+        {
+            cats.insert(c.id, c);
+        }
+    }
+    if !missing_units.is_empty() {
+        for u in units::Entity::find()
+            .filter(units::Column::Id.is_in(missing_units))
+            .all(db)
+            .await?
+        {
+            units.insert(u.id, u);
+        }
+    }
     let reporters: HashMap<Uuid, users::Model> = if reporter_ids.is_empty() {
         HashMap::new()
     } else {

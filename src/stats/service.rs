@@ -19,11 +19,11 @@ use super::model::{MonthlyBody, RankingBody, RankingItem, Series, SummaryBody, U
 use super::queries::{self, GroupKey, StatsFilter, roll_up_units};
 use crate::context::Ctx;
 use crate::domain::{GroupBy, Locale, Month, Role, UnitKind};
-use crate::entities::{categories, reports, stats_snapshots, stats_unit_snapshots, units};
+use crate::entities::{reports, stats_snapshots, stats_unit_snapshots, units};
 use crate::error::{AppError, AppResult};
 use crate::messages::Msg;
 use crate::org::category_name;
-use crate::org::units::{root_unit, subtree_ids};
+use crate::org::reference::{self, Reference};
 
 /// Who asks, as far as statistics care: coordinators see their own unit's
 /// subtree, admins the whole city. No viewer (the CLI, jobs) sees the city.
@@ -75,8 +75,8 @@ struct Resolved {
     group: GroupBy,
 }
 
-async fn resolve<C: ConnectionTrait>(
-    db: &C,
+fn resolve(
+    refs: &Reference,
     now: DateTime<Utc>,
     tz: chrono_tz::Tz,
     viewer: Option<&Viewer>,
@@ -91,23 +91,20 @@ async fn resolve<C: ConnectionTrait>(
     };
     let unit_id = match (q.unit, own_unit) {
         (Some(asked), Some(own)) => {
-            if !subtree_ids(db, own).await?.contains(&asked) {
+            if !refs.subtree(own).contains(&asked) {
                 return Err(AppError::NotFound);
             }
             Some(asked)
         }
         (asked, own) => asked.or(own),
     };
-    let city = root_unit(db).await?;
+    let city = refs.root().cloned();
     let mut filter = StatsFilter::default();
     let (top, whole_service, unrouted) = match unit_id {
         Some(id) => {
-            let top = units::Entity::find_by_id(id)
-                .one(db)
-                .await?
-                .ok_or(AppError::NotFound)?;
+            let top = refs.units.get(&id).cloned().ok_or(AppError::NotFound)?;
             let unrouted = city.as_ref().is_some_and(|c| c.id == top.id);
-            let mut ids = subtree_ids(db, top.id).await?;
+            let mut ids = refs.subtree(top.id);
             if unrouted {
                 ids.push(UNROUTED);
             }
@@ -118,13 +115,8 @@ async fn resolve<C: ConnectionTrait>(
     };
     if let Some(c) = &q.category {
         let cat = match c.parse::<Uuid>() {
-            Ok(id) => categories::Entity::find_by_id(id).one(db).await?,
-            Err(_) => {
-                categories::Entity::find()
-                    .filter(categories::Column::Code.eq(c.as_str()))
-                    .one(db)
-                    .await?
-            }
+            Ok(id) => refs.categories.get(&id),
+            Err(_) => refs.categories.values().find(|x| x.code == *c),
         };
         filter.category = Some(
             cat.ok_or(AppError::field("category", Msg::UnknownCategory))?
@@ -150,6 +142,7 @@ const UNROUTED: Uuid = Uuid::nil();
 /// a transaction with one snapshot makes every series agree.
 async fn compute<C: ConnectionTrait>(
     db: &C,
+    refs: &Reference,
     r: &Resolved,
     locale: Locale,
 ) -> AppResult<MonthlyBody> {
@@ -158,13 +151,7 @@ async fn compute<C: ConnectionTrait>(
     match r.group {
         GroupBy::Unit => {
             // The units one level below the scope's top, each with its subtree.
-            let tree: Vec<(Uuid, Option<Uuid>)> = units::Entity::find()
-                .select_only()
-                .column(units::Column::Id)
-                .column(units::Column::ParentId)
-                .into_tuple()
-                .all(db)
-                .await?;
+            let tree = refs.tree();
             let mut b = match &r.top {
                 Some(top) => breakdown(&tree, top.id, r.whole_service),
                 None => Default::default(),
@@ -207,7 +194,7 @@ async fn compute<C: ConnectionTrait>(
         }
         GroupBy::Category | GroupBy::Area => {}
     }
-    let names = names(db, r.group, locale).await?;
+    let names = names(refs, r.group, locale);
     let mut out = Vec::new();
     for (g, months) in &counters {
         let empty = Default::default();
@@ -270,26 +257,20 @@ fn unassigned_name(l: Locale) -> String {
     }
 }
 
-async fn names<C: ConnectionTrait>(
-    db: &C,
-    group: GroupBy,
-    locale: Locale,
-) -> AppResult<HashMap<Uuid, String>> {
-    Ok(match group {
-        GroupBy::Unit => units::Entity::find()
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.name))
+fn names(refs: &Reference, group: GroupBy, locale: Locale) -> HashMap<Uuid, String> {
+    match group {
+        GroupBy::Unit => refs
+            .units
+            .values()
+            .map(|u| (u.id, u.name.clone()))
             .collect(),
-        GroupBy::Category => categories::Entity::find()
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|c| (c.id, category_name(&c, locale)))
+        GroupBy::Category => refs
+            .categories
+            .values()
+            .map(|c| (c.id, category_name(c, locale)))
             .collect(),
         GroupBy::None | GroupBy::Area => HashMap::new(),
-    })
+    }
 }
 
 /// Monthly figures, live, as `viewer` may see them.
@@ -299,8 +280,9 @@ pub async fn monthly(
     q: &StatsRequest,
     locale: Locale,
 ) -> AppResult<MonthlyBody> {
-    let r = resolve(ctx.db, ctx.now, ctx.tz, viewer, q).await?;
-    compute(ctx.db, &r, locale).await
+    let refs = reference::current(ctx.db).await?;
+    let r = resolve(&refs, ctx.now, ctx.tz, viewer, q)?;
+    compute(ctx.db, &refs, &r, locale).await
 }
 
 /// Totals and rates over the requested months (its grouping is ignored).
@@ -324,9 +306,10 @@ pub async fn ranking(
     level: Option<UnitKind>,
 ) -> AppResult<RankingBody> {
     let month = month.unwrap_or_else(|| Month::of(ctx.now, ctx.tz).prev());
-    let all = units::Entity::find().all(ctx.db).await?;
+    let refs = reference::current(ctx.db).await?;
+    let all: Vec<&units::Model> = refs.units.values().collect();
     let targets: Vec<&units::Model> = match level {
-        Some(kind) => all.iter().filter(|u| u.kind == kind).collect(),
+        Some(kind) => all.iter().copied().filter(|u| u.kind == kind).collect(),
         None => {
             let roots: Vec<Uuid> = all
                 .iter()
@@ -334,13 +317,14 @@ pub async fn ranking(
                 .map(|u| u.id)
                 .collect();
             all.iter()
+                .copied()
                 .filter(|u| u.parent_id.is_some_and(|p| roots.contains(&p)))
                 .collect()
         }
     };
     let mut owner = HashMap::new();
     for t in &targets {
-        for id in subtree_ids(ctx.db, t.id).await? {
+        for id in refs.subtree(t.id) {
             owner.entry(id).or_insert(t.id);
         }
     }
@@ -407,24 +391,21 @@ pub async fn close(ctx: Ctx<'_>, m: Month, by: Option<Uuid>) -> AppResult<DateTi
         ..StatsRequest::default()
     };
     let read = crate::db::begin_snapshot(ctx.db).await?;
+    // The unit tree and names as of the same snapshot.
+    let refs = Reference::load(&read).await?;
     // City-wide: every report, named after the city's top unit.
-    let city = resolve(&read, ctx.now, ctx.tz, None, &month).await?;
+    let city = resolve(&refs, ctx.now, ctx.tz, None, &month)?;
     let mut city_bodies = Vec::new();
     for &g in GroupBy::ALL {
         let r = Resolved {
             group: g,
             ..city.clone()
         };
-        city_bodies.push((g, compute(&read, &r, Locale::Vi).await?));
+        city_bodies.push((g, compute(&read, &refs, &r, Locale::Vi).await?));
     }
     // Every other unit's scope, as its coordinator sees it live.
     let mut unit_bodies = Vec::new();
-    let unit_ids: Vec<Uuid> = units::Entity::find()
-        .select_only()
-        .column(units::Column::Id)
-        .into_tuple()
-        .all(&read)
-        .await?;
+    let unit_ids: Vec<Uuid> = refs.units.keys().copied().collect();
     for id in unit_ids {
         if city.top.as_ref().is_some_and(|c| c.id == id) {
             continue;
@@ -433,13 +414,13 @@ pub async fn close(ctx: Ctx<'_>, m: Month, by: Option<Uuid>) -> AppResult<DateTi
             unit: Some(id),
             ..month.clone()
         };
-        let scope = resolve(&read, ctx.now, ctx.tz, None, &scope).await?;
+        let scope = resolve(&refs, ctx.now, ctx.tz, None, &scope)?;
         for &g in GroupBy::ALL {
             let r = Resolved {
                 group: g,
                 ..scope.clone()
             };
-            unit_bodies.push((id, g, compute(&read, &r, Locale::Vi).await?));
+            unit_bodies.push((id, g, compute(&read, &refs, &r, Locale::Vi).await?));
         }
     }
     read.commit().await?;
@@ -502,7 +483,10 @@ pub async fn month_figures(
         };
         let city = match scope {
             None => true,
-            Some(u) => root_unit(ctx.db).await?.is_some_and(|c| c.id == u),
+            Some(u) => reference::current(ctx.db)
+                .await?
+                .root()
+                .is_some_and(|c| c.id == u),
         };
         let frozen = match scope {
             Some(u) if !city => stats_unit_snapshots::Entity::find_by_id((m.yyyymm(), u, group))

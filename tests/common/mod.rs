@@ -7,6 +7,8 @@
 //!   `CREATE DATABASE ... TEMPLATE` of it, dropped when the test ends.
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 

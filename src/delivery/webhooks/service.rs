@@ -280,10 +280,18 @@ pub async fn body<C: ConnectionTrait>(
         By::Staff | By::System => event.public_message.clone(),
         By::Reporter => None,
     };
-    let report_body = bodies(db, vec![(report, Access::Public)], false, Locale::Vi, now)
-        .await?
-        .pop()
-        .ok_or(AppError::NotFound)?;
+    let report_body = bodies(
+        db,
+        // Nothing in memory: the category and unit are read with the report.
+        &crate::org::reference::Reference::default(),
+        vec![(report, Access::Public)],
+        false,
+        Locale::Vi,
+        now,
+    )
+    .await?
+    .pop()
+    .ok_or(AppError::NotFound)?;
     Ok(json!({
         "type": event_type(event.kind),
         "timestamp": event.created_at,
