@@ -1704,6 +1704,36 @@ async fn all_codes(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
+/// A report with no unit at all (filed before there was one) is the city
+/// coordinators' only: an officer or a ward coordinator acting on it gets
+/// 404, as for any report outside their scope, and nothing changes.
+#[tokio::test]
+async fn a_report_with_no_unit_is_out_of_every_unit_scope() {
+    let app = TestApp::spawn().await;
+    let s = staffed(&app).await;
+    let id = id_of(
+        &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
+            .await,
+    );
+    app.exec("UPDATE reports SET unit_id = NULL").await;
+    for (who, body) in [
+        (&s.officer.access, json!({"action": "start"})),
+        (
+            &s.officer.access,
+            json!({"action": "resolve", "public_message": "Đã xử lý"}),
+        ),
+        (&s.ward_coord.access, json!({"action": "accept"})),
+    ] {
+        act(&app, who, id, body)
+            .await
+            .assert_problem(404, "not-found");
+    }
+    let r = app.report(id).await;
+    assert_eq!((r.status.as_str(), r.version), ("submitted", 0));
+    let r = act(&app, &s.root_coord.access, id, json!({"action": "accept"})).await;
+    assert_eq!(r.status, 200, "the city's coordinator may: {}", r.body);
+}
+
 /// The handling deadline the server gives at `now` (its calendar, the
 /// category's hours, a quarter when urgent).
 async fn deadline(
