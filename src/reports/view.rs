@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -250,32 +252,31 @@ pub async fn bodies<C: ConnectionTrait>(
             .map(|u| (u.id, u))
             .collect()
     };
-    let links = report_media::Entity::find()
+    // The photos and videos with their types, in one query.
+    let links: Vec<(Uuid, Uuid, String)> = report_media::Entity::find()
+        .select_only()
+        .column(report_media::Column::ReportId)
+        .column(report_media::Column::MediaId)
+        .column(media::Column::ContentType)
+        .join(
+            JoinType::InnerJoin,
+            report_media::Entity::belongs_to(media::Entity)
+                .from(report_media::Column::MediaId)
+                .to(media::Column::Id)
+                .into(),
+        )
         .filter(report_media::Column::ReportId.is_in(ids.clone()))
         .order_by_asc(report_media::Column::Position)
+        .into_tuple()
         .all(db)
         .await?;
-    let media_types: HashMap<Uuid, String> = if links.is_empty() {
-        HashMap::new()
-    } else {
-        media::Entity::find()
-            .filter(media::Column::Id.is_in(links.iter().map(|l| l.media_id).collect::<Vec<_>>()))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|m| (m.id, m.content_type))
-            .collect()
-    };
     let mut media_by_report: HashMap<Uuid, Vec<MediaRef>> = HashMap::new();
-    for l in links {
-        media_by_report
-            .entry(l.report_id)
-            .or_default()
-            .push(MediaRef {
-                id: l.media_id,
-                url: format!("/api/v1/media/{}", l.media_id),
-                content_type: media_types.get(&l.media_id).cloned().unwrap_or_default(),
-            });
+    for (report_id, media_id, content_type) in links {
+        media_by_report.entry(report_id).or_default().push(MediaRef {
+            id: media_id,
+            url: format!("/api/v1/media/{media_id}"),
+            content_type,
+        });
     }
     let staff_ids: Vec<Uuid> = rows
         .iter()
