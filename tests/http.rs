@@ -376,7 +376,12 @@ async fn malformed_bodies_are_explained_without_rust() {
             res.body
         );
         assert_eq!(res.header("content-language"), Some("vi"));
-        let text = res.body.to_string();
+        // The request id is random hex: "…cf64…" is no Rust type.
+        let mut shown = res.body.clone();
+        if let Some(o) = shown.as_object_mut() {
+            o.remove("request_id");
+        }
+        let text = shown.to_string();
         for w in rust_words {
             assert!(!text.contains(w), "{w:?} in {text}");
         }
