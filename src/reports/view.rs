@@ -272,11 +272,14 @@ pub async fn bodies<C: ConnectionTrait>(
         .await?;
     let mut media_by_report: HashMap<Uuid, Vec<MediaRef>> = HashMap::new();
     for (report_id, media_id, content_type) in links {
-        media_by_report.entry(report_id).or_default().push(MediaRef {
-            id: media_id,
-            url: format!("/api/v1/media/{media_id}"),
-            content_type,
-        });
+        media_by_report
+            .entry(report_id)
+            .or_default()
+            .push(MediaRef {
+                id: media_id,
+                url: format!("/api/v1/media/{media_id}"),
+                content_type,
+            });
     }
     let staff_ids: Vec<Uuid> = rows
         .iter()
