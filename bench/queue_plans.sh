@@ -41,10 +41,11 @@ SELECT gen_random_uuid(), 'PB-' || g, NULL, c.id, 'normal',
   CASE WHEN s.status IN ('resolved', 'closed', 'rejected') THEN t.at + interval '3 days' END, NULL,
   NULL, NULL, NULL, NULL, NULL, NULL, 0, w.f || ' gan so ' || (g % 300), t.at, t.at, 0, NULL, NULL
 FROM generate_series(1, $REPORTS) g
-CROSS JOIN LATERAL (SELECT now() - (random() * interval '730 days') AS at) t
-JOIN u ON u.n = 1 + (g * 7919) % (SELECT count(*) FROM u)
-JOIN c ON c.n = 1 + (g * 104729) % (SELECT count(*) FROM c)
-CROSS JOIN LATERAL (SELECT CASE
+-- (each LATERAL names g, so PostgreSQL draws its random() per row)
+CROSS JOIN LATERAL (SELECT now() - ((random() + g * 0) * interval '730 days') AS at) t
+JOIN u ON u.n = 1 + (g::bigint * 7919) % (SELECT count(*) FROM u)
+JOIN c ON c.n = 1 + (g::bigint * 104729) % (SELECT count(*) FROM c)
+CROSS JOIN LATERAL (SELECT CASE WHEN g < 0 THEN NULL
     WHEN random() < 0.02 THEN 'submitted' WHEN random() < 0.02 THEN 'assigned'
     WHEN random() < 0.02 THEN 'in_progress' WHEN random() < 0.05 THEN 'rejected'
     WHEN random() < 0.5 THEN 'resolved' ELSE 'closed' END AS status) s
@@ -65,8 +66,8 @@ plan() {
   psql_ -c "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF, SUMMARY ON) $2" | grep -v '^ *Buffers: shared hit=[0-9]*$' || true
 }
 # A cursor 1,000 pages (20,000 rows) deep in the city's open queue.
-read -r DEEP_T DEEP_ID <<<"$(psql_ -F ' ' -c "SELECT created_at, id FROM reports WHERE status IN ($OPEN) ORDER BY created_at DESC, id DESC OFFSET 20000 LIMIT 1")"
-read -r WDEEP_T WDEEP_ID <<<"$(psql_ -F ' ' -c "SELECT created_at, id FROM reports WHERE unit_id = '$WARD' ORDER BY created_at DESC, id DESC OFFSET 20000 LIMIT 1")"
+IFS='|' read -r DEEP_T DEEP_ID <<<"$(psql_ -c "SELECT created_at, id FROM reports WHERE status IN ($OPEN) ORDER BY created_at DESC, id DESC OFFSET 20000 LIMIT 1")"
+IFS='|' read -r WDEEP_T WDEEP_ID <<<"$(psql_ -c "SELECT created_at, id FROM reports WHERE unit_id = '$WARD' ORDER BY created_at DESC, id DESC OFFSET 20000 LIMIT 1")"
 echo "reports: $ROWS; busiest unit: $WARD"
 plan "city coordinator, every status, first page" \
   "SELECT $COLS FROM reports ORDER BY created_at DESC, id DESC LIMIT 21"
