@@ -338,7 +338,7 @@ async fn seed_demo_builds_a_consistent_city() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 700);
-    assert_eq!(app.count("SELECT COUNT(*) FROM units").await, 19);
+    assert_eq!(app.count("SELECT COUNT(*) FROM units").await, 151);
     app.assert_rollup_consistent().await;
 }
 
