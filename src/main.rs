@@ -256,6 +256,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     s.indexes_rebuilt
                 );
             }
+            let t = s.timings;
+            println!(
+                "time: city and citizens {:.1}s, reports drawn {:.1}s (beside the writing), written {:.1}s, indexes {:.1}s",
+                t.city.as_secs_f64(),
+                t.draw.as_secs_f64(),
+                t.write.as_secs_f64(),
+                t.indexes.as_secs_f64()
+            );
             println!(
                 "seeded {} units, {} categories, {} staff, {} citizens, {} reports and {} events in {:.1}s",
                 s.units,

@@ -85,6 +85,18 @@ pub struct SeedSummary {
     pub resumed: u64,
     /// Secondary indexes dropped for the load and built again after it.
     pub indexes_rebuilt: usize,
+    /// Where the time went: the city and citizens, drawing the chunks (on a
+    /// thread of its own, beside the writing), writing them, building the
+    /// indexes again (and `ANALYZE`).
+    pub timings: Timings,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Timings {
+    pub city: std::time::Duration,
+    pub draw: std::time::Duration,
+    pub write: std::time::Duration,
+    pub indexes: std::time::Duration,
 }
 
 /// Builds (or tops up) the demo city and adds `opts.reports` reports; or,
@@ -95,6 +107,7 @@ pub async fn seed(
     passwords: &PasswordHasher,
     opts: &SeedOptions,
 ) -> anyhow::Result<SeedSummary> {
+    let started = std::time::Instant::now();
     let city = City::hanoi()?;
     let db = ctx.db;
     let now = ctx.now;
@@ -125,6 +138,7 @@ pub async fn seed(
         indexes_rebuilt += runs::restore_indexes(db).await?;
     }
     let copy = db.get_database_backend() == DatabaseBackend::Postgres;
+    let trusted = runs::may_skip_fk_checks(db).await?;
 
     let summary = SeedSummary {
         units: org.units,
@@ -137,6 +151,10 @@ pub async fn seed(
             .map(|k| runs::chunk_len(opts.reports, opts.chunk, k))
             .sum(),
         indexes_rebuilt: 0,
+        timings: Timings {
+            city: started.elapsed(),
+            ..Timings::default()
+        },
     };
     // Chunks are generated on a thread of their own while the one before
     // is written: one in the channel, one being written, one being drawn.
@@ -169,14 +187,17 @@ pub async fn seed(
     let mut summary = summary;
     let written = async {
         while let Some(c) = rx.recv().await {
+            let writing = std::time::Instant::now();
+            summary.timings.draw += c.drawn_in;
             match c.body {
                 Body::Rows { histories, follows } => {
                     write::chunk_rows(db, &run, c.k, histories, follows, &c.rollup, now).await?;
                 }
-                Body::Copy(rows) => write::chunk_copy(db, &run, c.k, &rows).await?,
+                Body::Copy(rows) => write::chunk_copy(db, &run, c.k, &rows, trusted).await?,
             }
             summary.reports += c.reports;
             summary.events += c.events;
+            summary.timings.write += writing.elapsed();
         }
         anyhow::Ok(())
     }
@@ -185,12 +206,14 @@ pub async fn seed(
     producer.await?;
     written?;
 
+    let building = std::time::Instant::now();
     indexes_rebuilt += runs::restore_indexes(db).await?;
     if copy && bulk {
         // Fresh statistics for the planner after a large load.
         db.execute_unprepared("ANALYZE reports, report_events, report_followers")
             .await?;
     }
+    summary.timings.indexes = building.elapsed();
     runs::finish(db, &run, now).await?;
     summary.indexes_rebuilt = indexes_rebuilt;
     Ok(summary)
@@ -208,6 +231,7 @@ struct Plan {
 /// One chunk of a run, drawn and ready to write.
 struct Chunk {
     k: u64,
+    drawn_in: std::time::Duration,
     reports: u64,
     events: u64,
     rollup: crate::stats::rollup::Contribution,
@@ -245,6 +269,7 @@ impl Generator<'_> {
     /// Chunk `k` of the run: its reports, their events and followers, and
     /// the rollup they add up to.
     fn chunk(&mut self, plan: &Plan, k: u64) -> Chunk {
+        let started = std::time::Instant::now();
         let (reports, size) = (plan.opts.reports, plan.opts.chunk);
         self.rng = StdRng::seed_from_u64(chunk_seed(plan.opts.seed, k));
         let n = runs::chunk_len(reports, size, k);
@@ -258,6 +283,7 @@ impl Generator<'_> {
         };
         Chunk {
             k,
+            drawn_in: started.elapsed(),
             reports: n,
             events,
             rollup,

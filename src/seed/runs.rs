@@ -273,8 +273,28 @@ pub async fn drop_indexes(db: &DatabaseConnection) -> anyhow::Result<usize> {
     Ok(found.len())
 }
 
+/// Whether the seed may switch off foreign-key triggers for its own
+/// transactions (`session_replication_role`, a superuser's setting on
+/// PostgreSQL). Never on SQLite.
+pub async fn may_skip_fk_checks(db: &DatabaseConnection) -> anyhow::Result<bool> {
+    let backend = db.get_database_backend();
+    if backend != DatabaseBackend::Postgres {
+        return Ok(false);
+    }
+    let sql = "SELECT current_setting('is_superuser') = 'on' AS su";
+    let row = db
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await?;
+    Ok(match row {
+        Some(r) => r.try_get("", "su")?,
+        None => false,
+    })
+}
+
 /// Builds again every index a load dropped (this run's or an interrupted
-/// one's), one transaction each. Returns how many.
+/// one's), one transaction each. Returns how many. On PostgreSQL the
+/// trigram index (GIN, the slowest to build by far) is built on one
+/// connection while the B-trees are built on another.
 pub async fn restore_indexes(db: &DatabaseConnection) -> anyhow::Result<usize> {
     let backend = db.get_database_backend();
     let list = Query::select()
@@ -282,11 +302,28 @@ pub async fn restore_indexes(db: &DatabaseConnection) -> anyhow::Result<usize> {
         .from(t("seed_dropped_indexes"))
         .order_by(t("name"), Order::Asc)
         .to_owned();
-    let rows = db.query_all_raw(backend.build(&list)).await?;
-    let mut built = 0;
-    for r in rows {
+    let mut dropped = Vec::new();
+    for r in db.query_all_raw(backend.build(&list)).await? {
         let name: String = r.try_get("", "name")?;
         let definition: String = r.try_get("", "definition")?;
+        dropped.push((name, definition));
+    }
+    let n = dropped.len();
+    if backend == DatabaseBackend::Postgres {
+        let (gin, btree): (Vec<_>, Vec<_>) = dropped
+            .into_iter()
+            .partition(|(_, d)| d.to_ascii_uppercase().contains(" USING GIN "));
+        tokio::try_join!(build(db, gin), build(db, btree))?;
+    } else {
+        build(db, dropped).await?;
+    }
+    Ok(n)
+}
+
+/// Builds `indexes` one after the other.
+async fn build(db: &DatabaseConnection, indexes: Vec<(String, String)>) -> anyhow::Result<()> {
+    let backend = db.get_database_backend();
+    for (name, definition) in indexes {
         let txn = crate::db::begin_write(db).await?;
         if backend == DatabaseBackend::Postgres {
             // Sorting in memory is what makes building an index fast.
@@ -300,9 +337,8 @@ pub async fn restore_indexes(db: &DatabaseConnection) -> anyhow::Result<usize> {
             .to_owned();
         txn.execute_raw(backend.build(&done)).await?;
         txn.commit().await?;
-        built += 1;
     }
-    Ok(built)
+    Ok(())
 }
 
 #[cfg(test)]
