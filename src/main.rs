@@ -46,6 +46,15 @@ enum Command {
         /// Random seed (the same seed gives the same city).
         #[arg(long, default_value_t = 2025)]
         seed: u64,
+        /// Reports per chunk: each chunk is one transaction (with its
+        /// statistics and the run's progress), so an interrupted run is
+        /// finished by the same command.
+        #[arg(long, default_value_t = citizen_feedback::seed::DEFAULT_CHUNK)]
+        chunk: u64,
+        /// From this many reports on, the secondary indexes of reports and
+        /// their events are dropped for the load and built after it.
+        #[arg(long, default_value_t = citizen_feedback::seed::DEFAULT_DROP_INDEXES_FROM)]
+        drop_indexes_from: u64,
     },
     /// Monthly statistics.
     #[command(subcommand)]
@@ -216,6 +225,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             reports,
             months,
             seed,
+            chunk,
+            drop_indexes_from,
         } => {
             db::migrate(&db).await?;
             let storage = Storage::from_config(&config.media_dir)?;
@@ -228,9 +239,31 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     reports,
                     months,
                     seed,
+                    chunk,
+                    drop_indexes_from,
                 },
             )
             .await?;
+            if s.resumed > 0 {
+                println!(
+                    "an interrupted run of the same command had written {} reports: finished it",
+                    s.resumed
+                );
+            }
+            if s.indexes_rebuilt > 0 {
+                println!(
+                    "built {} secondary indexes again after the load",
+                    s.indexes_rebuilt
+                );
+            }
+            let t = s.timings;
+            println!(
+                "time: city and citizens {:.1}s, reports drawn {:.1}s (beside the writing), written {:.1}s, indexes {:.1}s",
+                t.city.as_secs_f64(),
+                t.draw.as_secs_f64(),
+                t.write.as_secs_f64(),
+                t.indexes.as_secs_f64()
+            );
             println!(
                 "seeded {} units, {} categories, {} staff, {} citizens, {} reports and {} events in {:.1}s",
                 s.units,

@@ -18,6 +18,7 @@ mod m20261124_000011_reminders;
 mod m20261124_000012_open311;
 mod m20261124_000013_sessions;
 mod m20261124_000014_unit_snapshots;
+mod m20261124_000015_seed_runs;
 mod m20261124_000016_queue_indexes;
 mod m20261124_000017_resolution_buckets;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000012_open311::Migration),
             Box::new(m20261124_000013_sessions::Migration),
             Box::new(m20261124_000014_unit_snapshots::Migration),
+            Box::new(m20261124_000015_seed_runs::Migration),
             Box::new(m20261124_000016_queue_indexes::Migration),
             Box::new(m20261124_000017_resolution_buckets::Migration),
         ]

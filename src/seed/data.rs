@@ -3,6 +3,8 @@
 
 use serde::Deserialize;
 
+use crate::domain::UnitKind;
+
 const HANOI: &str = include_str!("hanoi.toml");
 
 #[derive(Debug, Clone, Deserialize)]
@@ -109,6 +111,20 @@ pub struct Department {
     pub code: String,
     pub slug: String,
     pub name: String,
+    /// A city service under this department (listed before it): kind
+    /// `other`. Without one, a department of the city.
+    #[serde(default)]
+    pub parent: Option<String>,
+}
+
+impl Department {
+    pub fn kind(&self) -> UnitKind {
+        if self.parent.is_some() {
+            UnitKind::Other
+        } else {
+            UnitKind::Department
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -117,6 +133,8 @@ pub struct Ward {
     pub code: String,
     pub slug: String,
     pub name: String,
+    /// `ward` (phường) or `commune` (xã).
+    pub kind: String,
     pub area_code: String,
     pub lat: f64,
     pub lng: f64,
@@ -138,6 +156,12 @@ pub struct Category {
     pub by_ward: bool,
 }
 
+impl Ward {
+    pub fn kind(&self) -> UnitKind {
+        UnitKind::parse(&self.kind).unwrap_or(UnitKind::Ward)
+    }
+}
+
 impl City {
     /// The embedded Hanoi-like city.
     pub fn hanoi() -> anyhow::Result<City> {
@@ -152,6 +176,25 @@ impl City {
         anyhow::ensure!(!city.categories.is_empty(), "the city has no categories");
         anyhow::ensure!(!city.texts.titles.is_empty(), "no report titles");
         anyhow::ensure!(!city.texts.streets.is_empty(), "no streets");
+        for (i, d) in city.departments.iter().enumerate() {
+            if let Some(parent) = &d.parent {
+                anyhow::ensure!(
+                    city.departments[..i]
+                        .iter()
+                        .any(|p| &p.code == parent && p.parent.is_none()),
+                    "unit {} names a parent {parent} that is no department listed before it",
+                    d.code
+                );
+            }
+        }
+        for w in &city.wards {
+            anyhow::ensure!(
+                matches!(w.kind.as_str(), "ward" | "commune"),
+                "{} is of kind {}, neither ward nor commune",
+                w.code,
+                w.kind
+            );
+        }
         for c in &city.categories {
             anyhow::ensure!(
                 city.departments.iter().any(|d| d.code == c.department),
@@ -178,21 +221,36 @@ mod tests {
     #[test]
     fn the_embedded_city_parses() {
         let city = City::hanoi().expect("hanoi.toml");
-        assert_eq!(city.wards.len(), 14);
-        assert_eq!(city.departments.len(), 4);
+        // Hanoi after 1 July 2025: 126 communal-level units, 51 wards and
+        // 75 communes; a dozen departments, a dozen city services.
+        assert_eq!(city.wards.len(), 126);
+        let communes = city.wards.iter().filter(|w| w.kind() == UnitKind::Commune);
+        assert_eq!(communes.count(), 75);
+        let departments = city.departments.iter().filter(|d| d.parent.is_none());
+        assert_eq!(departments.count(), 12);
+        assert_eq!(city.departments.len(), 24);
         assert_eq!(city.categories.len(), 12);
+        assert!(1 + city.departments.len() + city.wards.len() >= 150);
         let mut codes = HashSet::new();
         assert!(codes.insert(city.city.code.as_str()));
         for code in city.departments.iter().map(|d| &d.code) {
             assert!(codes.insert(code), "{code} twice");
         }
         let mut slugs = HashSet::new();
+        let mut areas = HashSet::new();
         for w in &city.wards {
             assert!(codes.insert(&w.code), "{} twice", w.code);
             assert!(slugs.insert(&w.slug), "{} twice", w.slug);
+            assert!(areas.insert(&w.area_code), "{} twice", w.area_code);
+            assert!(w.area_code.len() == 5 && w.area_code.bytes().all(|b| b.is_ascii_digit()));
             assert!(w.slug.bytes().all(|b| b.is_ascii_lowercase()));
             // The slug is the folded name, so demo logins stay what they were.
-            let folded = crate::reports::text::fold(w.name.trim_start_matches("Phường "));
+            let prefix = match w.kind() {
+                UnitKind::Commune => "Xã ",
+                _ => "Phường ",
+            };
+            assert!(w.name.starts_with(prefix), "{}", w.name);
+            let folded = crate::reports::text::fold(&w.name[prefix.len()..]);
             assert_eq!(w.slug, folded.replace(' ', ""));
         }
     }

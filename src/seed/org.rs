@@ -195,21 +195,18 @@ pub async fn build<C: ConnectionTrait>(
     .await?;
     let mut departments = HashMap::new();
     for d in &city.departments {
-        let id = unit(
-            db,
-            &d.code,
-            &d.name,
-            UnitKind::Department,
-            Some(root),
-            None,
-            now,
-        )
-        .await?;
+        // A service hangs off its department (listed before it).
+        let parent = d
+            .parent
+            .as_deref()
+            .and_then(|p| departments.get(p).copied())
+            .unwrap_or(root);
+        let id = unit(db, &d.code, &d.name, d.kind(), Some(parent), None, now).await?;
         departments.insert(d.code.as_str(), id);
     }
     let mut wards = Vec::with_capacity(city.wards.len());
     for w in &city.wards {
-        let kind = UnitKind::Ward;
+        let kind = w.kind();
         wards.push(
             unit(
                 db,
