@@ -271,7 +271,12 @@ pub struct AuthConfig {
     pub audience: String,
     pub access_token_ttl_secs: u64,
     pub refresh_token_ttl_days: u64,
-    pub max_concurrent_hashes: usize,
+    /// Threads hashing passwords (argon2id); 0: one fewer than the CPUs, at
+    /// least one.
+    pub hash_threads: usize,
+    /// Hashes that may wait for a thread; past it login and registration
+    /// answer 503 at once.
+    pub hash_queue: usize,
     pub login_ip_burst: u32,
     pub login_ip_per_minute: u32,
     pub login_account_burst: u32,
@@ -407,8 +412,11 @@ impl Config {
         if self.auth.access_token_ttl_secs == 0 || self.auth.refresh_token_ttl_days == 0 {
             return err("auth: token lifetimes must be positive");
         }
-        if self.auth.max_concurrent_hashes == 0 {
-            return err("auth.max_concurrent_hashes: must be at least 1");
+        if self.auth.hash_threads > 1024 {
+            return err("auth.hash_threads: at most 1024 (0 = one fewer than the CPUs)");
+        }
+        if self.auth.hash_queue > 100_000 {
+            return err("auth.hash_queue: at most 100000");
         }
         for (key, v) in [
             ("auth.login_ip_burst", self.auth.login_ip_burst),

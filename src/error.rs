@@ -69,6 +69,10 @@ pub enum AppError {
     Conflict(Msg),
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// 503 with `Retry-After`: every password-hashing thread is busy and its
+    /// queue is full (a login flood); refused at once rather than queued.
+    #[error("password hashing busy")]
+    HashingBusy { retry_after: u64 },
     /// A bug or a failure we cannot name to the client: logged with its
     /// cause and the place it was raised, answered as a bare 500.
     #[error("internal error at {at}: {cause:#}")]
@@ -323,6 +327,16 @@ impl IntoResponse for AppError {
                     vec![],
                 )
             }
+            AppError::HashingBusy { retry_after } => {
+                let retry_after = retry_after.max(1);
+                headers.push((header::RETRY_AFTER, HeaderValue::from(retry_after)));
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    K::Unavailable,
+                    Msg::HashingBusy { retry_after },
+                    vec![],
+                )
+            }
             AppError::Internal { cause, at } => {
                 // The cause and where it was raised go to the log (inside the
                 // request's span, so with its request id), never to the client.
@@ -356,6 +370,22 @@ impl From<anyhow::Error> for AppError {
         AppError::Internal {
             cause,
             at: Location::caller(),
+        }
+    }
+}
+
+impl From<crate::auth::password::HashError> for AppError {
+    #[track_caller]
+    fn from(err: crate::auth::password::HashError) -> Self {
+        use crate::auth::password::{BUSY_RETRY_AFTER_SECS, HashError};
+        match err {
+            HashError::Busy => AppError::HashingBusy {
+                retry_after: BUSY_RETRY_AFTER_SECS,
+            },
+            HashError::Failed(cause) => AppError::Internal {
+                cause: anyhow::anyhow!(cause),
+                at: Location::caller(),
+            },
         }
     }
 }
