@@ -277,6 +277,10 @@ pub struct AuthConfig {
     /// Hashes that may wait for a thread; past it login and registration
     /// answer 503 at once.
     pub hash_queue: usize,
+    /// Added to the hashing threads' nice value (0 to 19).
+    pub hash_nice: i32,
+    /// Keep each hashing thread's argon2 memory (off only to measure it).
+    pub hash_reuse_memory: bool,
     pub login_ip_burst: u32,
     pub login_ip_per_minute: u32,
     pub login_account_burst: u32,
@@ -414,6 +418,9 @@ impl Config {
         }
         if self.auth.hash_threads > 1024 {
             return err("auth.hash_threads: at most 1024 (0 = one fewer than the CPUs)");
+        }
+        if !(0..=19).contains(&self.auth.hash_nice) {
+            return err("auth.hash_nice: must be from 0 to 19");
         }
         if self.auth.hash_queue > 100_000 {
             return err("auth.hash_queue: at most 100000");

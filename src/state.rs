@@ -91,7 +91,7 @@ impl AppState {
             storage,
             push: crate::delivery::push::Push::from_config(&config.push),
             jwt: Arc::new(JwtKeys::new(&config.jwt_secret, &config.auth)),
-            passwords: PasswordHasher::new(config.auth.hash_threads, config.auth.hash_queue),
+            passwords: PasswordHasher::with_options((&config.auth).into()),
             auth_limits: AuthLimits::new(&config.auth),
             metrics: crate::http::metrics::handle(),
             config: Arc::new(config),

@@ -99,6 +99,46 @@ pub struct Ticket {
     slot: OwnedSemaphorePermit,
 }
 
+/// How the pool runs; see `[auth]` in `config/default.toml`.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolOptions {
+    /// 0: [`default_threads`].
+    pub threads: usize,
+    /// Jobs that may wait for a thread.
+    pub queue: usize,
+    /// Added to the threads' nice value (Linux): 0 leaves them at the
+    /// process's priority; 10 lets request handling run first when both
+    /// want the CPU.
+    pub nice: i32,
+    /// Keep each thread's argon2 memory between hashes. Off only to measure
+    /// what it saves (`bench/login_flood.sh`): every hash then allocates and
+    /// frees its 19 MiB, as before the pool.
+    pub reuse_memory: bool,
+}
+
+impl PoolOptions {
+    /// `threads` threads and `queue` places, memory kept, default priority.
+    pub fn new(threads: usize, queue: usize) -> Self {
+        PoolOptions {
+            threads,
+            queue,
+            nice: 0,
+            reuse_memory: true,
+        }
+    }
+}
+
+impl From<&crate::config::AuthConfig> for PoolOptions {
+    fn from(c: &crate::config::AuthConfig) -> Self {
+        PoolOptions {
+            threads: c.hash_threads,
+            queue: c.hash_queue,
+            nice: c.hash_nice,
+            reuse_memory: c.hash_reuse_memory,
+        }
+    }
+}
+
 /// `hash_threads = 0` means one fewer than the CPUs, at least one.
 pub fn default_threads() -> usize {
     std::thread::available_parallelism()
@@ -112,19 +152,26 @@ impl PasswordHasher {
     /// `threads` hashing threads (0: [`default_threads`]) and at most `queue`
     /// jobs waiting for one.
     pub fn new(threads: usize, queue: usize) -> Self {
-        let threads = if threads == 0 {
+        Self::with_options(PoolOptions::new(threads, queue))
+    }
+
+    pub fn with_options(options: PoolOptions) -> Self {
+        let threads = if options.threads == 0 {
             default_threads()
         } else {
-            threads
+            options.threads
         };
-        let capacity = threads + queue;
+        let capacity = threads + options.queue;
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         for i in 0..threads {
             let rx = rx.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("argon2-{i}"))
-                .spawn(move || worker(&rx));
+                .spawn(move || {
+                    lower_priority(options.nice);
+                    worker(&rx, options.reuse_memory)
+                });
             if let Err(e) = spawned {
                 tracing::error!(error = %e, "cannot start a password hashing thread");
             }
@@ -220,7 +267,7 @@ impl Ticket {
 
 /// One hashing thread: takes jobs until the pool is dropped, with one block
 /// of argon2 memory kept for its whole life.
-fn worker(jobs: &Mutex<mpsc::Receiver<Job>>) {
+fn worker(jobs: &Mutex<mpsc::Receiver<Job>>, reuse_memory: bool) {
     let mut memory: Vec<Block> = Vec::new();
     loop {
         let job = {
@@ -245,8 +292,27 @@ fn worker(jobs: &Mutex<mpsc::Receiver<Job>>) {
             ))),
         }))
         .unwrap_or_else(|_| Err("panic while hashing".into()));
+        if !reuse_memory {
+            memory = Vec::new();
+        }
         drop(slot);
         let _ = reply.send(done);
+    }
+}
+
+/// Raises the calling thread's nice value by `nice` (Linux: the nice value
+/// is per thread). Lowering one's priority needs no privilege.
+fn lower_priority(nice: i32) {
+    if nice <= 0 {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let tid = rustix::thread::gettid();
+        let now = rustix::process::getpriority_process(Some(tid)).unwrap_or(0);
+        if let Err(e) = rustix::process::setpriority_process(Some(tid), (now + nice).min(19)) {
+            tracing::warn!(error = %e, "cannot lower the priority of a password hashing thread");
+        }
     }
 }
 
@@ -550,6 +616,48 @@ mod tests {
         }
         assert_eq!(hashes.len(), 16);
         assert!(h.threads() == 2);
+    }
+
+    #[tokio::test]
+    async fn options_lower_priority_and_may_free_memory() {
+        let h = PasswordHasher::with_options(PoolOptions {
+            threads: 1,
+            queue: 2,
+            nice: 7,
+            reuse_memory: false,
+        });
+        for _ in 0..2 {
+            let hash = h.hash("mây trôi qua hồ gươm").await.expect("hash");
+            assert!(
+                h.verify("mây trôi qua hồ gươm", Some(&hash))
+                    .await
+                    .expect("verify")
+            );
+        }
+        // Linux: the thread named argon2-0 of this pool runs 7 nicer than
+        // the process (several pools may exist in the test process: one of
+        // them has it).
+        #[cfg(target_os = "linux")]
+        {
+            let base = rustix::process::getpriority_process(None).expect("nice");
+            let mut nices = vec![];
+            for task in std::fs::read_dir("/proc/self/task")
+                .expect("tasks")
+                .flatten()
+            {
+                let path = task.path();
+                let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+                if name.trim() == "argon2-0" {
+                    let stat = std::fs::read_to_string(path.join("stat")).unwrap_or_default();
+                    // Fields after the command's closing parenthesis; nice is field 19.
+                    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+                    if let Some(n) = rest.split_whitespace().nth(16) {
+                        nices.push(n.parse::<i32>().unwrap_or(0));
+                    }
+                }
+            }
+            assert!(nices.contains(&(base + 7).min(19)), "{nices:?}");
+        }
     }
 
     #[test]
