@@ -374,22 +374,6 @@ impl From<anyhow::Error> for AppError {
     }
 }
 
-impl From<crate::auth::password::HashError> for AppError {
-    #[track_caller]
-    fn from(err: crate::auth::password::HashError) -> Self {
-        use crate::auth::password::{BUSY_RETRY_AFTER_SECS, HashError};
-        match err {
-            HashError::Busy => AppError::HashingBusy {
-                retry_after: BUSY_RETRY_AFTER_SECS,
-            },
-            HashError::Failed(cause) => AppError::Internal {
-                cause: anyhow::anyhow!(cause),
-                at: Location::caller(),
-            },
-        }
-    }
-}
-
 impl From<DbErr> for AppError {
     /// `#[track_caller]`: a `?` on a database call records its own line.
     #[track_caller]

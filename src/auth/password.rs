@@ -19,6 +19,7 @@ use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
+use crate::error::AppError;
 use crate::messages::Msg;
 
 pub const MIN_LEN: usize = 8;
@@ -53,6 +54,21 @@ pub enum HashError {
     Busy,
     #[error("password hashing failed: {0}")]
     Failed(String),
+}
+
+impl From<HashError> for AppError {
+    #[track_caller]
+    fn from(err: HashError) -> Self {
+        match err {
+            HashError::Busy => AppError::HashingBusy {
+                retry_after: BUSY_RETRY_AFTER_SECS,
+            },
+            HashError::Failed(cause) => AppError::Internal {
+                cause: anyhow::anyhow!(cause),
+                at: std::panic::Location::caller(),
+            },
+        }
+    }
 }
 
 /// The hashing pool. Cheap to clone; the threads end when the last clone is
