@@ -274,7 +274,16 @@ pub struct AuthConfig {
     pub audience: String,
     pub access_token_ttl_secs: u64,
     pub refresh_token_ttl_days: u64,
-    pub max_concurrent_hashes: usize,
+    /// Threads hashing passwords (argon2id); 0: one fewer than the CPUs, at
+    /// least one.
+    pub hash_threads: usize,
+    /// Hashes that may wait for a thread; past it login and registration
+    /// answer 503 at once.
+    pub hash_queue: usize,
+    /// Added to the hashing threads' nice value (0 to 19).
+    pub hash_nice: i32,
+    /// Keep each hashing thread's argon2 memory (off only to measure it).
+    pub hash_reuse_memory: bool,
     pub login_ip_burst: u32,
     pub login_ip_per_minute: u32,
     pub login_account_burst: u32,
@@ -410,8 +419,14 @@ impl Config {
         if self.auth.access_token_ttl_secs == 0 || self.auth.refresh_token_ttl_days == 0 {
             return err("auth: token lifetimes must be positive");
         }
-        if self.auth.max_concurrent_hashes == 0 {
-            return err("auth.max_concurrent_hashes: must be at least 1");
+        if self.auth.hash_threads > 1024 {
+            return err("auth.hash_threads: at most 1024 (0 = one fewer than the CPUs)");
+        }
+        if !(0..=19).contains(&self.auth.hash_nice) {
+            return err("auth.hash_nice: must be from 0 to 19");
+        }
+        if self.auth.hash_queue > 100_000 {
+            return err("auth.hash_queue: at most 100000");
         }
         for (key, v) in [
             ("auth.login_ip_burst", self.auth.login_ip_burst),

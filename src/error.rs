@@ -69,6 +69,10 @@ pub enum AppError {
     Conflict(Msg),
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// 503 with `Retry-After`: every password-hashing thread is busy and its
+    /// queue is full (a login flood); refused at once rather than queued.
+    #[error("password hashing busy")]
+    HashingBusy { retry_after: u64 },
     /// A bug or a failure we cannot name to the client: logged with its
     /// cause and the place it was raised, answered as a bare 500.
     #[error("internal error at {at}: {cause:#}")]
@@ -320,6 +324,16 @@ impl IntoResponse for AppError {
                     StatusCode::SERVICE_UNAVAILABLE,
                     K::Unavailable,
                     Msg::ServiceUnavailable,
+                    vec![],
+                )
+            }
+            AppError::HashingBusy { retry_after } => {
+                let retry_after = retry_after.max(1);
+                headers.push((header::RETRY_AFTER, HeaderValue::from(retry_after)));
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    K::Unavailable,
+                    Msg::HashingBusy { retry_after },
                     vec![],
                 )
             }

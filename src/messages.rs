@@ -36,6 +36,10 @@ pub enum Msg {
     Conflict,
     Internal,
     ServiceUnavailable,
+    /// Every password-hashing thread is busy.
+    HashingBusy {
+        retry_after: u64,
+    },
     // Field messages.
     Required,
     /// A value of the wrong kind: what the field expects.
@@ -268,6 +272,9 @@ impl Msg {
             Conflict => "Dữ liệu xung đột với trạng thái hiện tại.".into(),
             Internal => "Đã xảy ra lỗi hệ thống. Vui lòng thử lại sau.".into(),
             ServiceUnavailable => "Dịch vụ tạm thời không sẵn sàng.".into(),
+            HashingBusy { retry_after } => format!(
+                "Hệ thống đang xử lý quá nhiều lượt đăng nhập. Vui lòng thử lại sau {retry_after} giây."
+            ),
             Required => "Trường này là bắt buộc.".into(),
             Expected(e) => e.vi(),
             UnknownField => "Trường này không được hỗ trợ.".into(),
@@ -427,6 +434,9 @@ impl Msg {
             Conflict => "This conflicts with the current state.".into(),
             Internal => "Something went wrong on our side. Please try again later.".into(),
             ServiceUnavailable => "The service is temporarily unavailable.".into(),
+            HashingBusy { retry_after } => format!(
+                "Too many sign-ins are being checked right now. Try again in {retry_after} seconds."
+            ),
             Required => "This field is required.".into(),
             Expected(e) => e.en(),
             UnknownField => "This field is not accepted here.".into(),

@@ -94,7 +94,7 @@ impl AppState {
             storage,
             push: crate::delivery::push::Push::from_config(&config.push),
             jwt: Arc::new(JwtKeys::new(&config.jwt_secret, &config.auth)),
-            passwords: PasswordHasher::new(config.auth.max_concurrent_hashes),
+            passwords: PasswordHasher::with_options((&config.auth).into()),
             auth_limits: AuthLimits::new(&config.auth),
             metrics: crate::http::metrics::handle(),
             config: Arc::new(config),

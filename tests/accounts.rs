@@ -587,6 +587,75 @@ async fn a_login_flood_gets_429_with_retry_after() {
 }
 
 #[tokio::test]
+async fn a_saturated_hashing_pool_answers_503_at_once() {
+    // One hashing thread and no queue: one hash at a time.
+    let app = TestApp::spawn_with(|f| {
+        f.merge(Serialized::default("auth.hash_threads", 1))
+            .merge(Serialized::default("auth.hash_queue", 0))
+            .merge(Serialized::default("auth.login_ip_burst", 1000))
+            .merge(Serialized::default("auth.login_account_burst", 1000))
+    })
+    .await;
+    app.register("0912345678").await;
+    assert_eq!(app.state.passwords.capacity(), 1);
+
+    // While the only place is taken, login and registration are refused
+    // with 503 and Retry-After instead of waiting.
+    let held = app.state.passwords.reserve().expect("the only place");
+    let res = app
+        .post("/api/v1/auth/login")
+        .lang("en")
+        .json(&json!({"login": "0912345678", "password": PASSWORD}))
+        .send()
+        .await;
+    res.assert_problem(503, "service-unavailable");
+    assert_eq!(res.header("retry-after"), Some("1"));
+    assert!(
+        res.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("sign-ins")),
+        "{}",
+        res.body
+    );
+    let res = app
+        .post("/api/v1/auth/register")
+        .json(&json!({"phone": "0987654321", "password": PASSWORD, "full_name": "Trần Thị Bình"}))
+        .send()
+        .await;
+    res.assert_problem(503, "service-unavailable");
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+    // Unknown accounts too: the refusal says nothing about the account.
+    let res = app
+        .post("/api/v1/auth/login")
+        .json(&json!({"login": "nobody@example.com", "password": PASSWORD}))
+        .send()
+        .await;
+    res.assert_problem(503, "service-unavailable");
+    drop(held);
+
+    // A burst: each login either succeeds or is refused at once; none fails
+    // otherwise, and the pool serves again afterwards.
+    let tries: Vec<_> = (0..8)
+        .map(|_| {
+            app.post("/api/v1/auth/login")
+                .json(&json!({"login": "0912345678", "password": PASSWORD}))
+                .send()
+        })
+        .collect();
+    let statuses: Vec<u16> = futures::future::join_all(tries)
+        .await
+        .into_iter()
+        .map(|r| r.status)
+        .collect();
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&200), "{statuses:?}");
+    app.login("0912345678", PASSWORD).await;
+}
+
+#[tokio::test]
 async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
     let app = TestApp::spawn_with(|f| {
         f.merge(Serialized::default("auth.login_ip_burst", 2))

@@ -94,6 +94,7 @@ async fn list_staff(
         (status = 201, body = UserBody),
         (status = 409, body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "every password-hashing thread is busy and its queue is full; try again after Retry-After", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 async fn create_staff(
     State(state): State<AppState>,

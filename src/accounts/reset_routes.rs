@@ -63,6 +63,7 @@ impl Validate for ChangePassword {
         (status = 401, description = "Not signed in, or the session has ended", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Wrong `current_password`, or `new_password` breaks the rules or equals the current one", body = ProblemBody, content_type = "application/problem+json"),
         (status = 429, description = "Too many tries for this account; see Retry-After", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "every password-hashing thread is busy and its queue is full; nothing was changed, try again after Retry-After", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 async fn change_password(
     State(state): State<AppState>,
@@ -156,6 +157,7 @@ impl Validate for ResetConfirm {
         (status = 204, description = "Password set; every session has ended"),
         (status = 422, description = "Wrong, expired, used or exhausted `code` (the same answer for an unknown account), or `new_password` breaks the rules", body = ProblemBody, content_type = "application/problem+json"),
         (status = 429, description = "Too many tries from this address or for this login; see Retry-After", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "every password-hashing thread is busy and its queue is full; no try of the code was counted, try again after Retry-After", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 async fn confirm_reset(
     State(state): State<AppState>,

@@ -202,6 +202,9 @@ impl Resets {
         let key = login_key(login);
         inner.confirm_ip.check(&ip)?;
         inner.confirm_account.check(&key)?;
+        // A place in the hashing pool before a try is counted: a saturated
+        // pool answers 503 and the code keeps all its attempts.
+        let ticket = passwords.reserve()?;
         let wrong = || AppError::field("code", Msg::InvalidResetCode);
         let user = find_active(ctx.db, &key, looks_like_email(login)).await?;
         let row = match &user {
@@ -244,7 +247,7 @@ impl Resets {
             return Err(wrong());
         }
         check_password_for(&user, new_password, "new_password")?;
-        let hash = passwords.hash(new_password).await?;
+        let hash = ticket.hash(new_password).await?;
         let txn = begin_write(ctx.db).await?;
         let spent = password_reset_codes::Entity::update_many()
             .col_expr(password_reset_codes::Column::UsedAt, Expr::value(ctx.now))

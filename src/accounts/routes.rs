@@ -107,6 +107,7 @@ impl Validate for RegisterRequest {
         (status = 409, description = "Phone or email already registered", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = ProblemBody, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests from this address", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "every password-hashing thread is busy and its queue is full (a login flood); nothing was done, try again after Retry-After", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 async fn register(
     State(state): State<AppState>,
@@ -169,6 +170,7 @@ impl Validate for LoginRequest {
         (status = 401, description = "Wrong login or password (the same answer whether or not the account exists)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Missing fields", body = ProblemBody, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts from this address or against this account; see Retry-After", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "every password-hashing thread is busy and its queue is full (a login flood); try again after Retry-After", body = ProblemBody, content_type = "application/problem+json"),
     ))]
 async fn login(
     State(state): State<AppState>,

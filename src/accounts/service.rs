@@ -84,8 +84,11 @@ pub async fn insert_user<C: ConnectionTrait>(
     now: DateTime<Utc>,
     new: NewUser,
 ) -> AppResult<users::Model> {
+    // A place in the hashing pool first: when it is saturated the answer is
+    // a 503 at once, before any database work.
+    let ticket = passwords.reserve()?;
     ensure_unique(db, new.phone.as_deref(), new.email.as_deref(), None).await?;
-    let hash = passwords.hash(&new.password).await?;
+    let hash = ticket.hash(&new.password).await?;
     let model = users::ActiveModel {
         id: Set(Uuid::now_v7()),
         phone: Set(new.phone),
@@ -237,6 +240,9 @@ pub async fn login(
 ) -> AppResult<Session> {
     let key = login_key(login);
     per_account.check(&key)?;
+    // A place in the hashing pool before the database read: a saturated pool
+    // answers 503 at once and the flood costs the database nothing.
+    let ticket = passwords.reserve()?;
     let column = if looks_like_email(login) {
         users::Column::Email
     } else {
@@ -246,7 +252,7 @@ pub async fn login(
         .filter(column.eq(key))
         .one(ctx.db)
         .await?;
-    let ok = passwords
+    let ok = ticket
         .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
         .await?;
     match user {

@@ -169,11 +169,25 @@ pub fn complete(api: &mut utoipa::openapi::OpenApi) {
                 add("413", "The body is larger than allowed");
                 add("415", "The body's content type is not accepted");
             }
-            // Every operation that reads or writes the database.
-            op.responses
-                .responses
-                .entry("503".to_owned())
-                .or_insert_with(|| unavailable.clone());
+            // Every operation that reads or writes the database. An
+            // operation with a 503 of its own (a saturated hashing pool)
+            // gets this cause too, and the header.
+            match op.responses.responses.entry("503".to_owned()) {
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(unavailable.clone());
+                }
+                std::collections::btree_map::Entry::Occupied(mut e) => {
+                    if let (RefOr::T(own), RefOr::T(generic)) = (e.get_mut(), &unavailable) {
+                        own.description =
+                            format!("{}. Or: {}", generic.description, own.description);
+                        for (name, header) in &generic.headers {
+                            own.headers
+                                .entry(name.clone())
+                                .or_insert_with(|| header.clone());
+                        }
+                    }
+                }
+            }
         }
     }
 }
