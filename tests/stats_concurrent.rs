@@ -25,7 +25,6 @@ use citizen_feedback::domain::Status;
 use citizen_feedback::entities::{report_events, reports};
 use citizen_feedback::reports::lifecycle::{Action, transition};
 use common::{TestApp, at, id_of};
-use figment::providers::Serialized;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use sea_orm::{EntityTrait, QueryOrder};
@@ -233,51 +232,16 @@ async fn worker(s: Arc<Shared>, seed: u64, until: Instant) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_random_actions_keep_the_statistics_true() {
-    let app = TestApp::spawn_with(|f| {
-        f.merge(Serialized::default(
-            "auth.access_token_ttl_secs",
-            10 * 365 * 24 * 3600,
-        ))
-        .merge(Serialized::default("reports.per_user_burst", 1_000_000))
-        .merge(Serialized::default("auth.login_ip_burst", 1000))
-    })
-    .await;
-    let city = app.city().await;
-    let other_ward = id_of(
-        &app.post("/api/v1/admin/units")
-            .token(&city.admin.access)
-            .json(&json!({"code": "HN-BADINH", "name": "Phường Ba Đình", "kind": "ward", "parent_id": city.root, "area_code": "00001"}))
-            .send()
-            .await
-            .body,
-    );
-    let coord = app
-        .user_with_role(Role::Coordinator, "coord@hanoi.gov.vn", Some(city.root))
-        .await
-        .access;
-    let mut officers = Vec::new();
-    for (who, unit) in [
-        ("a@hanoi.gov.vn", city.ward),
-        ("b@hanoi.gov.vn", other_ward),
-    ] {
-        officers.push(
-            app.user_with_role(Role::Officer, who, Some(unit))
-                .await
-                .access,
-        );
-    }
-    let mut citizens = Vec::new();
-    for p in ["0912000001", "0912000002", "0912000003"] {
-        citizens.push(app.register(p).await.access);
-    }
+    let app = TestApp::spawn_for_random_actions().await;
+    let rc = app.random_city().await;
     app.clock.set(at("2025-01-03T03:00:00Z"));
     let cast = Cast {
-        admin: city.admin.access.clone(),
-        coord,
-        officers,
-        citizens,
-        units: vec![city.ward, other_ward, city.root],
-        categories: vec![city.lights, city.sensitive],
+        admin: rc.city.admin.access.clone(),
+        coord: rc.coord,
+        officers: rc.officers.map(|o| o.access).to_vec(),
+        citizens: rc.citizens,
+        units: vec![rc.city.ward, rc.other_ward, rc.city.root],
+        categories: vec![rc.city.lights, rc.city.sensitive],
     };
     let s = Arc::new(Shared {
         app,

@@ -8,11 +8,9 @@ mod common;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use citizen_feedback::auth::Role;
 use citizen_feedback::domain::Month;
 use citizen_feedback::entities::reports;
 use common::{TestApp, at, id_of};
-use figment::providers::Serialized;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use sea_orm::EntityTrait;
@@ -104,38 +102,14 @@ fn expected(all: &[reports::Model], m: Month) -> BTreeMap<&'static str, i64> {
 
 #[tokio::test]
 async fn random_actions_keep_rollup_api_and_reports_in_agreement() {
-    let app = TestApp::spawn_with(|f| {
-        f.merge(Serialized::default(
-            "auth.access_token_ttl_secs",
-            10 * 365 * 24 * 3600,
-        ))
-        .merge(Serialized::default("reports.per_user_burst", 100_000))
-        .merge(Serialized::default("auth.login_ip_burst", 1000))
-    })
-    .await;
-    let city = app.city().await;
-    let other_ward = id_of(
-        &app.post("/api/v1/admin/units")
-            .token(&city.admin.access)
-            .json(&json!({"code": "HN-BADINH", "name": "Phường Ba Đình", "kind": "ward", "parent_id": city.root, "area_code": "00001"}))
-            .send()
-            .await
-            .body,
-    );
-    let coord = app
-        .user_with_role(Role::Coordinator, "coord@hanoi.gov.vn", Some(city.root))
-        .await
-        .access;
-    let officer_a = app
-        .user_with_role(Role::Officer, "a@hanoi.gov.vn", Some(city.ward))
-        .await;
-    let officer_b = app
-        .user_with_role(Role::Officer, "b@hanoi.gov.vn", Some(other_ward))
-        .await;
-    let mut citizens = Vec::new();
-    for p in ["0912000001", "0912000002", "0912000003"] {
-        citizens.push(app.register(p).await.access);
-    }
+    let app = TestApp::spawn_for_random_actions().await;
+    let common::RandomCity {
+        city,
+        other_ward,
+        coord,
+        officers: [officer_a, officer_b],
+        citizens,
+    } = app.random_city().await;
     let start = at("2024-11-01T03:00:00Z");
     app.clock.set(start);
     let mut rng = StdRng::seed_from_u64(20251123);

@@ -747,3 +747,64 @@ pub fn png_bomb() -> Vec<u8> {
 pub fn id_of(v: &Value) -> Uuid {
     v["id"].as_str().and_then(|s| s.parse().ok()).expect("id")
 }
+
+/// The city of the random-action tests: a second ward, a city coordinator,
+/// an officer in each ward and three citizens.
+pub struct RandomCity {
+    pub city: City,
+    pub other_ward: Uuid,
+    pub coord: String,
+    /// In `city.ward`, then in `other_ward`.
+    pub officers: [Session; 2],
+    pub citizens: Vec<String>,
+}
+
+impl TestApp {
+    /// An app for long runs of random actions: tokens that outlive the run
+    /// and limits that let it go at full speed.
+    pub async fn spawn_for_random_actions() -> TestApp {
+        TestApp::spawn_with(|f| {
+            f.merge(Serialized::default(
+                "auth.access_token_ttl_secs",
+                10 * 365 * 24 * 3600,
+            ))
+            .merge(Serialized::default("reports.per_user_burst", 1_000_000))
+            .merge(Serialized::default("auth.login_ip_burst", 1000))
+        })
+        .await
+    }
+
+    pub async fn random_city(&self) -> RandomCity {
+        let city = self.city().await;
+        let other_ward = id_of(
+            &self
+                .post("/api/v1/admin/units")
+                .token(&city.admin.access)
+                .json(&json!({"code": "HN-BADINH", "name": "Phường Ba Đình", "kind": "ward", "parent_id": city.root, "area_code": "00001"}))
+                .send()
+                .await
+                .body,
+        );
+        let coord = self
+            .user_with_role(Role::Coordinator, "coord@hanoi.gov.vn", Some(city.root))
+            .await
+            .access;
+        let officers = [
+            self.user_with_role(Role::Officer, "a@hanoi.gov.vn", Some(city.ward))
+                .await,
+            self.user_with_role(Role::Officer, "b@hanoi.gov.vn", Some(other_ward))
+                .await,
+        ];
+        let mut citizens = Vec::new();
+        for p in ["0912000001", "0912000002", "0912000003"] {
+            citizens.push(self.register(p).await.access);
+        }
+        RandomCity {
+            city,
+            other_ward,
+            coord,
+            officers,
+            citizens,
+        }
+    }
+}
