@@ -1734,6 +1734,64 @@ async fn a_report_with_no_unit_is_out_of_every_unit_scope() {
     assert_eq!(r.status, 200, "the city's coordinator may: {}", r.body);
 }
 
+/// A backlog of reports due to close (after downtime, an import) is read a
+/// page at a time: every one closes once, ties on the resolution time
+/// included.
+#[tokio::test]
+async fn the_automatic_close_pages_through_a_backlog() {
+    let app = TestApp::spawn_with(|f| {
+        f.merge(figment::providers::Serialized::default(
+            "reports.per_user_burst",
+            50,
+        ))
+    })
+    .await;
+    let s = staffed(&app).await;
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let id = id_of(
+            &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
+                .await,
+        );
+        act(&app, &s.ward_coord.access, id, json!({"action": "accept"})).await;
+        act(
+            &app,
+            &s.officer.access,
+            id,
+            json!({"action": "resolve", "public_message": "Xong"}),
+        )
+        .await;
+        // Pairs resolved at the same instant.
+        if i % 2 == 1 {
+            app.clock.advance(Duration::seconds(30));
+        }
+        ids.push(id);
+    }
+    // The reporter rates one poorly: it stays resolved for them to reopen…
+    let r = app
+        .post(&format!("/api/v1/reports/{}/rating", ids[3]))
+        .token(&s.citizen.access)
+        .json(&json!({"score": 1}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    app.clock.advance(Duration::days(7) + Duration::minutes(5));
+    let closed = citizen_feedback::reports::staff::auto_close_by_pages(app.state.ctx(), 2)
+        .await
+        .expect("run");
+    // …but after seven days it closes too (the rating does not hold it).
+    assert_eq!(closed, 7);
+    for id in &ids {
+        assert_eq!(app.report(*id).await.status.as_str(), "closed");
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM report_events WHERE kind = 'closed'")
+            .await,
+        7
+    );
+    app.assert_rollup_consistent().await;
+}
+
 /// The handling deadline the server gives at `now` (its calendar, the
 /// category's hours, a quarter when urgent).
 async fn deadline(

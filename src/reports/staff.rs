@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QuerySelect,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -372,39 +372,76 @@ pub async fn add_note(
 /// reopened. Safe with several instances: each close is a conditional update,
 /// so a report closed by another instance is skipped without an event.
 pub async fn auto_close(ctx: Ctx<'_>) -> AppResult<usize> {
+    auto_close_by_pages(ctx, AUTO_CLOSE_PAGE).await
+}
+
+/// [`auto_close`], reading `page` candidates at a time.
+pub async fn auto_close_by_pages(ctx: Ctx<'_>, page_size: u64) -> AppResult<usize> {
     let now = ctx.now;
     let cutoff = now - Duration::days(AUTO_CLOSE_DAYS);
-    // `effects::auto_close_due` decides again for each, inside its transaction.
-    let due: Vec<reports::Model> = reports::Entity::find()
-        .filter(reports::Column::Status.eq(Status::Resolved))
-        .filter(reports::Column::ResolvedAt.lte(cutoff))
-        .all(ctx.db)
-        .await?;
+    // `effects::auto_close_due` decides again for each, inside its
+    // transaction. Candidates are read a page at a time, in the order of
+    // `idx_reports_status_resolved`, so a backlog (after downtime, an
+    // import) never loads at once.
     let mut closed = 0;
-    for candidate in due {
-        let txn = begin_write(ctx.db).await?;
-        // Re-read inside the transaction: another instance, or the citizen
-        // rating it, may have changed it since the list was read.
-        let Some(r) = reports::Entity::find_by_id(candidate.id).one(&txn).await? else {
-            continue;
-        };
-        let mut next = r.clone();
-        if effects::auto_close(&mut next, now).is_err() {
-            continue;
+    let mut after: Option<(DateTime<Utc>, Uuid)> = None;
+    loop {
+        let mut page = reports::Entity::find()
+            .select_only()
+            .column(reports::Column::ResolvedAt)
+            .column(reports::Column::Id)
+            .filter(reports::Column::Status.eq(Status::Resolved))
+            .filter(reports::Column::ResolvedAt.lte(cutoff))
+            .order_by_asc(reports::Column::ResolvedAt)
+            .order_by_asc(reports::Column::Id)
+            .limit(page_size);
+        if let Some((t, id)) = after {
+            page = page.filter(
+                Expr::tuple([
+                    Expr::col(reports::Column::ResolvedAt),
+                    Expr::col(reports::Column::Id),
+                ])
+                .gt(Expr::tuple([Expr::val(t), Expr::val(id)])),
+            );
         }
-        let m = effects::as_update(&r, &next);
-        let event = NewEvent::transition(EventKind::Closed, None, Status::Resolved, Status::Closed);
-        let (report, events) = match write_change(&txn, ctx.tz, &r, m, vec![event], now).await {
-            Ok(written) => written,
-            // Closed (or changed) by someone else meanwhile: nothing to do.
-            Err(AppError::Conflict(_)) => continue,
-            Err(e) => return Err(e),
+        let ids: Vec<(Option<DateTime<Utc>>, Uuid)> = page.into_tuple().all(ctx.db).await?;
+        let Some((Some(t), id)) = ids.last().copied() else {
+            break;
         };
-        for e in &events {
-            crate::notifications::fan_out(&txn, &report, e, now).await?;
+        after = Some((t, id));
+        for (_, id) in ids {
+            closed += close_if_due(ctx, id, now).await?;
         }
-        txn.commit().await?;
-        closed += 1;
     }
     Ok(closed)
+}
+
+/// How many candidates `auto_close` reads at a time.
+const AUTO_CLOSE_PAGE: u64 = 500;
+
+/// Closes report `id` if it is still due to close by itself; 1 if it did.
+async fn close_if_due(ctx: Ctx<'_>, id: Uuid, now: DateTime<Utc>) -> AppResult<usize> {
+    let txn = begin_write(ctx.db).await?;
+    // Re-read inside the transaction: another instance, or the citizen
+    // rating it, may have changed it since the list was read.
+    let Some(r) = reports::Entity::find_by_id(id).one(&txn).await? else {
+        return Ok(0);
+    };
+    let mut next = r.clone();
+    if effects::auto_close(&mut next, now).is_err() {
+        return Ok(0);
+    }
+    let m = effects::as_update(&r, &next);
+    let event = NewEvent::transition(EventKind::Closed, None, Status::Resolved, Status::Closed);
+    let (report, events) = match write_change(&txn, ctx.tz, &r, m, vec![event], now).await {
+        Ok(written) => written,
+        // Closed (or changed) by someone else meanwhile: nothing to do.
+        Err(AppError::Conflict(_)) => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    for e in &events {
+        crate::notifications::fan_out(&txn, &report, e, now).await?;
+    }
+    txn.commit().await?;
+    Ok(1)
 }
