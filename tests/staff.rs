@@ -55,6 +55,11 @@ async fn staffed(app: &TestApp) -> Staffed {
     }
 }
 
+/// Files the usual street-light report as `token`; its id.
+async fn file_light(app: &TestApp, token: &str, lights: Uuid) -> Uuid {
+    id_of(&app.file(token, &TestApp::report_body(lights)).await)
+}
+
 async fn act(app: &TestApp, token: &str, id: Uuid, body: Value) -> common::Resp {
     app.post(&format!("/api/v1/staff/reports/{id}/actions"))
         .token(token)
@@ -71,10 +76,7 @@ async fn from_filing_to_rating() {
     app.clock.set(at("2025-04-07T02:00:00Z"));
     let citizen = app.login("0912345678", common::PASSWORD).await;
     let neighbour = app.register("0987654321").await;
-    let id = id_of(
-        &app.file(&citizen.access, &TestApp::report_body(s.city.lights))
-            .await,
-    );
+    let id = file_light(&app, &citizen.access, s.city.lights).await;
     app.put(&format!("/api/v1/reports/{id}/follow"))
         .token(&neighbour.access)
         .send()
@@ -193,10 +195,7 @@ async fn from_filing_to_rating() {
 async fn scope_hides_other_units_reports() {
     let app = TestApp::spawn().await;
     let s = staffed(&app).await;
-    let id = id_of(
-        &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
-            .await,
-    );
+    let id = file_light(&app, &s.citizen.access, s.city.lights).await;
     let mut private = TestApp::report_body(s.city.lights);
     private["is_public"] = json!(false);
     let private_id = id_of(&app.file(&s.citizen.access, &private).await);
@@ -306,10 +305,7 @@ async fn scope_hides_other_units_reports() {
 async fn two_coordinators_accepting_at_once_one_wins() {
     let app = TestApp::spawn().await;
     let s = staffed(&app).await;
-    let id = id_of(
-        &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
-            .await,
-    );
+    let id = file_light(&app, &s.citizen.access, s.city.lights).await;
     let (a, b) = tokio::join!(
         act(&app, &s.root_coord.access, id, json!({"action": "accept"})),
         act(&app, &s.ward_coord.access, id, json!({"action": "accept"})),
@@ -648,10 +644,7 @@ async fn the_queue_filters_and_pages() {
 async fn internal_notes_never_reach_citizens() {
     let app = TestApp::spawn().await;
     let s = staffed(&app).await;
-    let id = id_of(
-        &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
-            .await,
-    );
+    let id = file_light(&app, &s.citizen.access, s.city.lights).await;
     let secret = "Người phản ánh là hàng xóm của chủ thầu";
     let n = app
         .post(&format!("/api/v1/staff/reports/{id}/notes"))
@@ -718,10 +711,7 @@ async fn duplicates_merge_followers_and_similar_finds_them() {
     let s = staffed(&app).await;
     let neighbour = app.register("0987654321").await;
     let third = app.register("0977777777").await;
-    let original = id_of(
-        &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
-            .await,
-    );
+    let original = file_light(&app, &s.citizen.access, s.city.lights).await;
     let mut near = TestApp::report_body(s.city.lights);
     near["lat"] = json!(21.0290);
     let dup = id_of(&app.file(&neighbour.access, &near).await);
@@ -774,10 +764,7 @@ async fn duplicates_merge_followers_and_similar_finds_them() {
 async fn recategorize_routes_again() {
     let app = TestApp::spawn().await;
     let s = staffed(&app).await;
-    let id = id_of(
-        &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
-            .await,
-    );
+    let id = file_light(&app, &s.citizen.access, s.city.lights).await;
     let r = act(
         &app,
         &s.root_coord.access,
@@ -809,10 +796,7 @@ async fn recategorize_routes_again() {
 async fn resolved_reports_close_by_themselves_after_seven_days() {
     let app = TestApp::spawn().await;
     let s = staffed(&app).await;
-    let id = id_of(
-        &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
-            .await,
-    );
+    let id = file_light(&app, &s.citizen.access, s.city.lights).await;
     act(&app, &s.ward_coord.access, id, json!({"action": "accept"})).await;
     act(
         &app,
@@ -869,10 +853,7 @@ async fn followers_never_move_to_a_private_original_and_staff_replies_notify() {
     let mut private = TestApp::report_body(s.city.lights);
     private["is_public"] = json!(false);
     let original = id_of(&app.file(&s.citizen.access, &private).await);
-    let dup = id_of(
-        &app.file(&neighbour.access, &TestApp::report_body(s.city.lights))
-            .await,
-    );
+    let dup = file_light(&app, &neighbour.access, s.city.lights).await;
     let r = act(
         &app,
         &s.ward_coord.access,
@@ -966,10 +947,7 @@ async fn a_change_decided_from_a_stale_read_is_refused() {
 
     let app = TestApp::spawn().await;
     let s = staffed(&app).await;
-    let id = id_of(
-        &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
-            .await,
-    );
+    let id = file_light(&app, &s.citizen.access, s.city.lights).await;
     app.clock.advance(Duration::minutes(5));
     let accepted = act(&app, &s.ward_coord.access, id, json!({"action": "accept"})).await;
     assert_eq!(accepted.status, 200, "{}", accepted.body);
@@ -1079,10 +1057,7 @@ fn version_of(r: &common::Resp) -> i64 {
 async fn a_stale_console_is_told_the_current_version_and_changes_nothing() {
     let app = TestApp::spawn().await;
     let s = staffed(&app).await;
-    let id = id_of(
-        &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
-            .await,
-    );
+    let id = file_light(&app, &s.citizen.access, s.city.lights).await;
     let accepted = act(&app, &s.ward_coord.access, id, json!({"action": "accept"})).await;
     assert_eq!(accepted.status, 200, "{}", accepted.body);
     assert_eq!(version_of(&accepted), 1);
@@ -1267,10 +1242,7 @@ async fn a_stale_console_is_told_the_current_version_and_changes_nothing() {
 async fn out_of_scope_is_404_before_the_body_is_judged() {
     let app = TestApp::spawn().await;
     let s = staffed(&app).await;
-    let id = id_of(
-        &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
-            .await,
-    );
+    let id = file_light(&app, &s.citizen.access, s.city.lights).await;
     // Resolve without its public message: 422 for someone in scope...
     let bad = json!({"action": "resolve"});
     let r = act(&app, &s.ward_coord.access, id, bad.clone()).await;
@@ -1335,10 +1307,7 @@ async fn staff_hear_of_work_routed_and_assigned_to_them() {
     };
 
     // Filed in Hoàn Kiếm: routed to the ward, whose coordinator hears of it.
-    let id = id_of(
-        &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
-            .await,
-    );
+    let id = file_light(&app, &s.citizen.access, s.city.lights).await;
     let ward = inbox(s.ward_coord.access.clone()).await;
     assert_eq!(kinds(&ward), ["created"]);
     assert_eq!(ward[0]["report_id"], json!(id));
@@ -1427,10 +1396,7 @@ async fn deadlines_near_and_past_reach_the_right_staff_once() {
                 .collect::<Vec<_>>()
         }
     };
-    let id = id_of(
-        &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
-            .await,
-    );
+    let id = file_light(&app, &s.citizen.access, s.city.lights).await;
     // Far from every deadline: nothing.
     assert_eq!(run(0).await, 0);
     // The acknowledgement deadline within the warning window: the ward's
@@ -1533,14 +1499,8 @@ async fn mutual_duplicates_at_once_leave_one_original() {
     let s = staffed(&app).await;
     let coord = s.root_coord.access.clone();
     for _ in 0..5 {
-        let a = id_of(
-            &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
-                .await,
-        );
-        let b = id_of(
-            &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
-                .await,
-        );
+        let a = file_light(&app, &s.citizen.access, s.city.lights).await;
+        let b = file_light(&app, &s.citizen.access, s.city.lights).await;
         let mark = |id: Uuid, of: Uuid| {
             let req = reqwest::Client::new()
                 .post(app.url(&format!("/api/v1/staff/reports/{id}/actions")))
@@ -1574,10 +1534,7 @@ async fn duplicates_always_name_an_original_that_is_not_one() {
     let coord = s.root_coord.access.clone();
     let mut ids = Vec::new();
     for _ in 0..3 {
-        ids.push(id_of(
-            &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
-                .await,
-        ));
+        ids.push(file_light(&app, &s.citizen.access, s.city.lights).await);
     }
     let [a, b, c] = [ids[0], ids[1], ids[2]];
     let mark = |id: Uuid, of: Uuid| {
@@ -1711,10 +1668,7 @@ async fn all_codes(app: &TestApp) -> Vec<String> {
 async fn a_report_with_no_unit_is_out_of_every_unit_scope() {
     let app = TestApp::spawn().await;
     let s = staffed(&app).await;
-    let id = id_of(
-        &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
-            .await,
-    );
+    let id = file_light(&app, &s.citizen.access, s.city.lights).await;
     app.exec("UPDATE reports SET unit_id = NULL").await;
     for (who, body) in [
         (&s.officer.access, json!({"action": "start"})),
@@ -1749,10 +1703,7 @@ async fn the_automatic_close_pages_through_a_backlog() {
     let s = staffed(&app).await;
     let mut ids = Vec::new();
     for i in 0..7 {
-        let id = id_of(
-            &app.file(&s.citizen.access, &TestApp::report_body(s.city.lights))
-                .await,
-        );
+        let id = file_light(&app, &s.citizen.access, s.city.lights).await;
         act(&app, &s.ward_coord.access, id, json!({"action": "accept"})).await;
         act(
             &app,
@@ -1822,10 +1773,7 @@ async fn reopening_a_rejection_assigns_it_again_with_a_deadline_that_can_pass() 
     app.clock.set(at("2025-11-03T02:00:00Z"));
     let citizen = app.login("0912345678", common::PASSWORD).await;
     let coord = app.login("coord@hanoi.gov.vn", common::PASSWORD).await;
-    let id = id_of(
-        &app.file(&citizen.access, &TestApp::report_body(s.city.lights))
-            .await,
-    );
+    let id = file_light(&app, &citizen.access, s.city.lights).await;
     let routed = app.report(id).await.unit_id;
     assert!(routed.is_some());
     let r = act(
@@ -1938,10 +1886,7 @@ async fn reopening_a_closed_report_gives_it_a_new_deadline() {
     app.clock.set(at("2025-11-03T02:00:00Z"));
     let citizen = app.login("0912345678", common::PASSWORD).await;
     let coord = app.login("coord.hk@hanoi.gov.vn", common::PASSWORD).await;
-    let id = id_of(
-        &app.file(&citizen.access, &TestApp::report_body(s.city.lights))
-            .await,
-    );
+    let id = file_light(&app, &citizen.access, s.city.lights).await;
     act(&app, &coord.access, id, json!({"action": "accept"})).await;
     let first = app.report(id).await.due_at;
     act(
@@ -1974,10 +1919,7 @@ async fn priority_and_category_changes_recompute_the_deadline() {
     app.clock.set(at("2025-11-03T02:00:00Z"));
     let citizen = app.login("0912345678", common::PASSWORD).await;
     let coord = app.login("coord@hanoi.gov.vn", common::PASSWORD).await;
-    let id = id_of(
-        &app.file(&citizen.access, &TestApp::report_body(s.city.lights))
-            .await,
-    );
+    let id = file_light(&app, &citizen.access, s.city.lights).await;
     // Not yet assigned: a category change gives no deadline.
     let r = act(
         &app,
