@@ -226,9 +226,7 @@ fn ordered(
                 }
                 _ => q,
             };
-            let order = if newest { Order::Desc } else { Order::Asc };
-            q.order_by(reports::Column::CreatedAt, order.clone())
-                .order_by(reports::Column::Id, order)
+            sorted(q, sort)
         }
         Sort::DueFirst => {
             let q = match cursor {
@@ -245,29 +243,41 @@ fn ordered(
                     .filter(reports::Column::Id.gt(id)),
                 None => q,
             };
-            q.order_by_with_nulls(reports::Column::DueAt, Order::Asc, NullOrdering::Last)
-                .order_by(reports::Column::Id, Order::Asc)
+            sorted(q, sort)
         }
     }
 }
 
+/// The queue's order: its key and the id, in one direction. Reports
+/// without a deadline come last in `due_at` order; `created_at` is never
+/// null and gets no NULLS clause, which would keep PostgreSQL from reading
+/// its index backwards.
+fn order_of(sort: Sort) -> (reports::Column, Order, Option<NullOrdering>) {
+    match sort {
+        Sort::NewestFirst => (reports::Column::CreatedAt, Order::Desc, None),
+        Sort::OldestFirst => (reports::Column::CreatedAt, Order::Asc, None),
+        Sort::DueFirst => (reports::Column::DueAt, Order::Asc, Some(NullOrdering::Last)),
+    }
+}
+
+fn sorted(q: Select<reports::Entity>, sort: Sort) -> Select<reports::Entity> {
+    let (key, order, nulls) = order_of(sort);
+    let q = match nulls {
+        Some(n) => q.order_by_with_nulls(key, order.clone(), n),
+        None => q.order_by(key, order.clone()),
+    };
+    q.order_by(reports::Column::Id, order)
+}
+
 /// The same order on the search window's rows.
 fn order_outer(q: &mut SelectStatement, sort: Sort) {
-    let col = |c: &str| Expr::col((Alias::new("w"), Alias::new(c)));
-    match sort {
-        Sort::NewestFirst => {
-            q.order_by_expr(col("created_at"), Order::Desc)
-                .order_by_expr(col("id"), Order::Desc);
-        }
-        Sort::OldestFirst => {
-            q.order_by_expr(col("created_at"), Order::Asc)
-                .order_by_expr(col("id"), Order::Asc);
-        }
-        Sort::DueFirst => {
-            q.order_by_expr_with_nulls(col("due_at"), Order::Asc, NullOrdering::Last)
-                .order_by_expr(col("id"), Order::Asc);
-        }
-    }
+    let (key, order, nulls) = order_of(sort);
+    let col = |c: reports::Column| Expr::col((Alias::new("w"), c));
+    match nulls {
+        Some(n) => q.order_by_expr_with_nulls(col(key), order.clone(), n),
+        None => q.order_by_expr(col(key), order.clone()),
+    };
+    q.order_by_expr(col(reports::Column::Id), order);
 }
 
 pub fn cursor_of(r: &reports::Model, sort: Sort) -> QueueCursor {
