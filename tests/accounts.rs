@@ -655,6 +655,35 @@ async fn a_saturated_hashing_pool_answers_503_at_once() {
     app.login("0912345678", PASSWORD).await;
 }
 
+/// A sign-in refused with 503 because the hashing pool is full is not a
+/// try: retrying after it never runs into the account's login throttle.
+#[tokio::test]
+async fn a_503_spends_none_of_the_accounts_login_tries() {
+    let app = TestApp::spawn_with(|f| {
+        f.merge(Serialized::default("auth.hash_threads", 1))
+            .merge(Serialized::default("auth.hash_queue", 0))
+            .merge(Serialized::default("auth.login_ip_burst", 1000))
+            .merge(Serialized::default("auth.login_account_burst", 2))
+    })
+    .await;
+    app.register("0912345678").await;
+    let held = app.state.passwords.reserve().expect("the only place");
+    for _ in 0..5 {
+        app.post("/api/v1/auth/login")
+            .json(&json!({"login": "0912345678", "password": PASSWORD}))
+            .send()
+            .await
+            .assert_problem(503, "service-unavailable");
+    }
+    drop(held);
+    let res = app
+        .post("/api/v1/auth/login")
+        .json(&json!({"login": "0912345678", "password": PASSWORD}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "not throttled: {}", res.body);
+}
+
 #[tokio::test]
 async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
     let app = TestApp::spawn_with(|f| {

@@ -200,11 +200,12 @@ impl Resets {
     ) -> AppResult<()> {
         let inner = &self.inner;
         let key = login_key(login);
+        // A place in the hashing pool before any try is counted: a
+        // saturated pool answers 503, and the code and the throttles keep
+        // all their tries.
+        let ticket = passwords.reserve()?;
         inner.confirm_ip.check(&ip)?;
         inner.confirm_account.check(&key)?;
-        // A place in the hashing pool before a try is counted: a saturated
-        // pool answers 503 and the code keeps all its attempts.
-        let ticket = passwords.reserve()?;
         let wrong = || AppError::field("code", Msg::InvalidResetCode);
         let user = find_active(ctx.db, &key, looks_like_email(login)).await?;
         let row = match &user {

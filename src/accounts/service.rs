@@ -239,10 +239,11 @@ pub async fn login(
     password: &str,
 ) -> AppResult<Session> {
     let key = login_key(login);
-    per_account.check(&key)?;
-    // A place in the hashing pool before the database read: a saturated pool
-    // answers 503 at once and the flood costs the database nothing.
+    // A place in the hashing pool first: a saturated pool answers 503 at
+    // once, costs the database nothing and spends none of the account's
+    // login tries (a retry after a 503 is not held against it).
     let ticket = passwords.reserve()?;
+    per_account.check(&key)?;
     let column = if looks_like_email(login) {
         users::Column::Email
     } else {
