@@ -2,7 +2,8 @@
 
 use chrono_tz::Tz;
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use super::rollup::{Contribution, Counters, Key, contributions};
@@ -25,15 +26,39 @@ pub enum Difference {
     },
 }
 
-/// Every report's contributions, summed (paging through `reports`).
+/// Reports read a page at a time by [`recompute`].
+const PAGE: u64 = 5000;
+
+/// Every report's contributions, summed (paging through `reports` by id: a
+/// keyset, so each page is one index range however deep; an `OFFSET` made
+/// the whole pass quadratic, hours at ten million reports).
 pub async fn recompute<C: ConnectionTrait>(db: &C, tz: Tz) -> AppResult<Contribution> {
+    recompute_by_pages(db, tz, PAGE).await
+}
+
+/// [`recompute`] with pages of `page` reports (tests hold the pages' edges
+/// to the whole).
+pub async fn recompute_by_pages<C: ConnectionTrait>(
+    db: &C,
+    tz: Tz,
+    page_size: u64,
+) -> AppResult<Contribution> {
     let mut total = Contribution::default();
-    let mut pages = reports::Entity::find()
-        .order_by_asc(reports::Column::Id)
-        .paginate(db, 5000);
-    while let Some(batch) = pages.fetch_and_next().await? {
+    let mut after = None;
+    loop {
+        let mut page = reports::Entity::find()
+            .order_by_asc(reports::Column::Id)
+            .limit(page_size);
+        if let Some(last) = after {
+            page = page.filter(reports::Column::Id.gt(last));
+        }
+        let batch = page.all(db).await?;
         for r in &batch {
             total.merge(&contributions(r, tz));
+        }
+        match batch.last() {
+            Some(last) if batch.len() as u64 == page_size => after = Some(last.id),
+            _ => break,
         }
     }
     total.counters.retain(|_, c| !c.is_zero());
