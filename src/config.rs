@@ -262,6 +262,9 @@ pub struct DatabaseConfig {
     pub min_connections: u32,
     pub connect_timeout_secs: u64,
     pub acquire_timeout_secs: u64,
+    /// A pooled connection idle this long is checked (a round trip) before
+    /// it is handed out; busier ones go straight to work.
+    pub check_idle_after_secs: u64,
     pub sqlite_busy_timeout_ms: u64,
     /// How old the in-memory copy of units and categories may get before it
     /// is read again even without a change heard of (`org::reference`).

@@ -25,6 +25,7 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
         .min_connections(config.database.min_connections)
         .connect_timeout(Duration::from_secs(config.database.connect_timeout_secs))
         .acquire_timeout(Duration::from_secs(config.database.acquire_timeout_secs))
+        .test_before_acquire_if_idle_for(Duration::from_secs(config.database.check_idle_after_secs))
         .sqlx_logging(false);
     let busy = Duration::from_millis(config.database.sqlite_busy_timeout_ms);
     opts.map_sqlx_sqlite_opts(move |o| {
