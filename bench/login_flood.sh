@@ -13,6 +13,9 @@
 # Needs: a release build (cargo build --release), curl, wrk and the argon2
 # CLI (both Debian packages: installed with apt-get when missing and allowed).
 # Prints one table; the numbers are for bench/README.md ("Login flood").
+# bench/run measures its own server with it: ATTACH_PID and ATTACH_BASE name
+# a server already running (with the login limits lifted), and the last line
+# printed (RESULT ...) is for it to read.
 #
 # The flood logs in to one existing account with its right password (every
 # answer a full sign-in: hash, session row, tokens) from FLOOD_CONNS
@@ -39,32 +42,38 @@ need() {
 }
 need wrk wrk
 need argon2 argon2
-[ -x "$BIN" ] || cargo build --release --bin citizen-feedback
-
 WORK=$(mktemp -d)
-export MEDIA_DIR="$WORK/media" JWT_SECRET=bench-secret-bench-secret-bench-secret
-export DATABASE_URL="${DATABASE_URL:-sqlite://$WORK/bench.db}"
-case "$DATABASE_URL" in
-  postgres*)
-    DB_NAME="${DATABASE_URL##*/}"
-    psql "${DATABASE_URL%/*}/postgres" -qc "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" -c "CREATE DATABASE $DB_NAME"
-    ENGINE="PostgreSQL $(psql "$DATABASE_URL" -Atc 'SHOW server_version' | cut -d' ' -f1)" ;;
-  *) ENGINE="SQLite" ;;
-esac
-export RUST_LOG="${RUST_LOG:-warn}"
-# Lift the per-address and per-account login limits (see above).
-for k in LOGIN_IP_BURST LOGIN_IP_PER_MINUTE LOGIN_ACCOUNT_BURST LOGIN_ACCOUNT_PER_MINUTE AUTH_IP_BURST AUTH_IP_PER_MINUTE; do
-  export "APP_AUTH__$k=${!k:-1000000}"
-done
+if [ -n "${ATTACH_PID:-}" ]; then
+  # bench/run's server (started with the login limits lifted): measure it.
+  SERVER=$ATTACH_PID BASE=$ATTACH_BASE ENGINE=${ATTACH_ENGINE:-attached}
+  trap 'rm -rf "$WORK"' EXIT
+else
+  [ -x "$BIN" ] || cargo build --release --bin citizen-feedback
+  export MEDIA_DIR="$WORK/media" JWT_SECRET=bench-secret-bench-secret-bench-secret
+  export DATABASE_URL="${DATABASE_URL:-sqlite://$WORK/bench.db}"
+  case "$DATABASE_URL" in
+    postgres*)
+      DB_NAME="${DATABASE_URL##*/}"
+      psql "${DATABASE_URL%/*}/postgres" -qc "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" -c "CREATE DATABASE $DB_NAME"
+      ENGINE="PostgreSQL $(psql "$DATABASE_URL" -Atc 'SHOW server_version' | cut -d' ' -f1)" ;;
+    *) ENGINE="SQLite" ;;
+  esac
+  export RUST_LOG="${RUST_LOG:-warn}"
+  # Lift the per-address and per-account login limits (see above).
+  for k in LOGIN_IP_BURST LOGIN_IP_PER_MINUTE LOGIN_ACCOUNT_BURST LOGIN_ACCOUNT_PER_MINUTE AUTH_IP_BURST AUTH_IP_PER_MINUTE; do
+    export "APP_AUTH__$k=${!k:-1000000}"
+  done
 
-"$BIN" seed-demo --reports 2000 --months 6 >/dev/null
-LISTEN_ADDR=127.0.0.1:$PORT "$BIN" serve --no-migrate >"$WORK/serve.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-BASE="http://127.0.0.1:$PORT"
+  "$BIN" seed-demo --reports 2000 --months 6 >/dev/null
+  LISTEN_ADDR=127.0.0.1:$PORT "$BIN" serve --no-migrate >"$WORK/serve.log" 2>&1 &
+  SERVER=$!
+  trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+  BASE="http://127.0.0.1:$PORT"
+fi
 LOGIN='{"login":"0912345678","password":"mây trôi qua hồ gươm"}'
-curl -sf -o /dev/null -X POST "$BASE/api/v1/auth/register" -H 'content-type: application/json' \
+# (Registered already when the same database is measured again.)
+curl -s -o /dev/null -X POST "$BASE/api/v1/auth/register" -H 'content-type: application/json' \
   -d '{"phone":"0912345678","password":"mây trôi qua hồ gươm","full_name":"Nguyễn Văn An"}'
 
 rss_mb() { awk '{printf "%.0f", $1/1024}' <<<"$(ps -o rss= -p "$SERVER")"; }
@@ -140,3 +149,5 @@ settings: $(env | grep -E '^APP_AUTH__HASH|^MALLOC_' | sort | tr '\n' ' ')
 | RSS after the flood alone | $rss_flood MB |
 | RSS after the flood with reads / 10 s later | $rss_after / $rss_later MB |
 EOF
+# One line for bench/run to read.
+echo "RESULT cli_rate=$cli_rate rate=$rate busy=$busy p99_quiet=$p99_quiet p99_loaded=$p99_loaded rss_idle=$rss_idle rss_wide=$rss_wide rss_flood=$rss_flood rss_after=$rss_after rss_later=$rss_later"
