@@ -3,8 +3,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use futures::TryStreamExt;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, DbErr, QueryResult};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult, StreamTrait};
 use uuid::Uuid;
 
 use super::counters::Counters;
@@ -76,7 +77,7 @@ pub type CounterSeries = BTreeMap<GroupKey, BTreeMap<Month, Counters>>;
 pub type HistSeries = BTreeMap<GroupKey, BTreeMap<Month, BTreeMap<i32, i64>>>;
 
 /// Counter sums by group and month, for every month up to `to`.
-pub async fn counters<C: ConnectionTrait>(
+pub async fn counters<C: ConnectionTrait + StreamTrait>(
     db: &C,
     f: &StatsFilter,
     group: GroupBy,
@@ -93,10 +94,13 @@ pub async fn counters<C: ConnectionTrait>(
     }
     q.and_where(Expr::col(Alias::new("month")).lte(to.yyyymm()));
     q.group_by_col(Alias::new("month"));
-    let backend = db.get_database_backend();
-    let rows = db.query_all_raw(backend.build(&q)).await?;
+    let backend = ConnectionTrait::get_database_backend(db);
+    // Row by row: a city's breakdown is hundreds of thousands of rows, which
+    // held all at once cost tens of megabytes a request (kept by the
+    // allocator afterwards).
+    let mut rows = std::pin::pin!(db.stream_raw(backend.build(&q)).await?);
     let mut out = CounterSeries::new();
-    for row in rows {
+    while let Some(row) = rows.try_next().await? {
         let month = month_of(&row)?;
         let g = group_key(&row, group)?;
         let counters =
@@ -111,7 +115,7 @@ pub async fn counters<C: ConnectionTrait>(
 }
 
 /// Resolution-hour histograms by group and month, for `from..=to`.
-pub async fn histograms<C: ConnectionTrait>(
+pub async fn histograms<C: ConnectionTrait + StreamTrait>(
     db: &C,
     f: &StatsFilter,
     group: GroupBy,
@@ -128,10 +132,10 @@ pub async fn histograms<C: ConnectionTrait>(
     q.and_where(Expr::col(Alias::new("month")).between(from.yyyymm(), to.yyyymm()));
     q.group_by_col(Alias::new("month"))
         .group_by_col(Alias::new("hours"));
-    let backend = db.get_database_backend();
-    let rows = db.query_all_raw(backend.build(&q)).await?;
+    let backend = ConnectionTrait::get_database_backend(db);
+    let mut rows = std::pin::pin!(db.stream_raw(backend.build(&q)).await?);
     let mut out = HistSeries::new();
-    for row in rows {
+    while let Some(row) = rows.try_next().await? {
         let month = month_of(&row)?;
         let hours: i32 = row.try_get("", "hours")?;
         let n: i64 = row.try_get::<Option<i64>>("", "n")?.unwrap_or(0);

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Datelike, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QuerySelect,
+    QuerySelect, StreamTrait,
 };
 use uuid::Uuid;
 
@@ -140,7 +140,7 @@ const UNROUTED: Uuid = Uuid::nil();
 
 /// The monthly series (live figures, from the rollup), read through `db`:
 /// a transaction with one snapshot makes every series agree.
-async fn compute<C: ConnectionTrait>(
+async fn compute<C: ConnectionTrait + StreamTrait>(
     db: &C,
     refs: &Reference,
     r: &Resolved,
