@@ -22,6 +22,7 @@ mod m20261124_000015_seed_runs;
 mod m20261124_000016_queue_indexes;
 mod m20261124_000017_resolution_buckets;
 mod m20261124_000018_overdue_index;
+mod m20261124_000019_duplicate_of_index;
 
 pub use m20261124_000017_resolution_buckets::bucket_sql as resolution_bucket_sql;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000016_queue_indexes::Migration),
             Box::new(m20261124_000017_resolution_buckets::Migration),
             Box::new(m20261124_000018_overdue_index::Migration),
+            Box::new(m20261124_000019_duplicate_of_index::Migration),
         ]
     }
 }
