@@ -87,7 +87,11 @@ plan "city coordinator, overdue=true" \
   "SELECT $COLS FROM reports WHERE status IN ($OPEN) AND due_at < now() ORDER BY created_at DESC, id DESC LIMIT 21"
 plan "q=duong lang, city-wide: the search window (a common phrase fills the page there)" \
   "SELECT * FROM (SELECT $COLS, search_text FROM reports ORDER BY created_at DESC, id DESC LIMIT 2000) w WHERE w.search_text LIKE '%duong lang%' ORDER BY w.created_at DESC, w.id DESC LIMIT 21"
-plan "q=gan so 123 (rare), city-wide: the trigram index after the window" \
+plan "q=gan so 123 (rare), city-wide: the second search window (ten times wider) misses too" \
+  "SELECT * FROM (SELECT $COLS, search_text FROM reports ORDER BY created_at DESC, id DESC LIMIT 20000) w WHERE w.search_text LIKE '%gan so 123%' ORDER BY w.created_at DESC, w.id DESC LIMIT 21"
+plan "q=gan so 123 (rare), city-wide: the trigram index after the windows" \
   "SELECT $COLS FROM reports WHERE search_text LIKE '%gan so 123%' ORDER BY created_at DESC, id DESC LIMIT 21"
 plan "q=gan so 123, one ward" \
   "SELECT $COLS FROM reports WHERE unit_id IN ('$WARD') AND search_text LIKE '%gan so 123%' ORDER BY created_at DESC, id DESC LIMIT 21"
+plan "marking a duplicate re-points the reports merged into it (idx_reports_duplicate_of)" \
+  "SELECT id FROM reports WHERE duplicate_of = (SELECT id FROM reports WHERE status <> 'duplicate' LIMIT 1)"
