@@ -817,9 +817,15 @@ async fn resolution_buckets_agree_in_sql_and_rust() {
 async fn the_migration_puts_stored_hours_in_buckets() {
     use migrations::MigratorTrait;
     let app = TestApp::spawn().await;
-    migrations::Migrator::down(&app.db, Some(1))
+    // Back to before the re-bucketing migration (and whatever came after).
+    let steps = migrations::Migrator::migrations()
+        .iter()
+        .skip_while(|m| m.name() != "m20261124_000017_resolution_buckets")
+        .count();
+    assert!(steps > 0, "the re-bucketing migration is listed");
+    migrations::Migrator::down(&app.db, Some(steps as u32))
         .await
-        .expect("down one");
+        .expect("down to before it");
     let cat = Uuid::now_v7();
     for (h, n) in [(5, 1), (80, 1), (90, 2), (100, 1), (400, 3)] {
         use citizen_feedback::entities::report_stats_resolution as r;
