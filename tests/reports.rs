@@ -247,8 +247,7 @@ async fn a_service_area_can_be_enforced() {
 async fn retries_with_an_idempotency_key_file_once() {
     // Concurrent duplicates each take a filing token before they find out
     // they are replays: leave room for them.
-    let app =
-        TestApp::spawn_with(|f| f.merge(Serialized::default("reports.per_user_burst", 20))).await;
+    let app = TestApp::spawn_filing(20).await;
     let city = app.city().await;
     let s = app.register("0912345678").await;
     let m = id_of(
@@ -329,8 +328,7 @@ async fn retries_with_an_idempotency_key_file_once() {
 
 #[tokio::test]
 async fn filing_too_fast_gets_429() {
-    let app =
-        TestApp::spawn_with(|f| f.merge(Serialized::default("reports.per_user_burst", 2))).await;
+    let app = TestApp::spawn_filing(2).await;
     let city = app.city().await;
     let s = app.register("0912345678").await;
     let body = TestApp::report_body(city.lights);
@@ -349,8 +347,7 @@ async fn filing_too_fast_gets_429() {
 
 #[tokio::test]
 async fn a_replay_is_answered_before_the_filing_throttle() {
-    let app =
-        TestApp::spawn_with(|f| f.merge(Serialized::default("reports.per_user_burst", 1))).await;
+    let app = TestApp::spawn_filing(1).await;
     let city = app.city().await;
     let s = app.register("0912345678").await;
     let body = TestApp::report_body(city.lights);
@@ -372,8 +369,7 @@ async fn a_replay_is_answered_before_the_filing_throttle() {
 
 #[tokio::test]
 async fn mine_pages_newest_first() {
-    let app =
-        TestApp::spawn_with(|f| f.merge(Serialized::default("reports.per_user_burst", 20))).await;
+    let app = TestApp::spawn_filing(20).await;
     let city = app.city().await;
     let s = app.register("0912345678").await;
     let other = app.register("0987654321").await;
@@ -935,8 +931,7 @@ async fn a_category_turned_sensitive_hides_its_existing_reports() {
 #[tokio::test]
 async fn the_recomputed_public_point_is_the_one_filing_computes() {
     use citizen_feedback::domain::geo::coarsen;
-    let app =
-        TestApp::spawn_with(|f| f.merge(Serialized::default("reports.per_user_burst", 50))).await;
+    let app = TestApp::spawn_filing(50).await;
     let city = app.city().await;
     let s = app.register("0912345678").await;
     let points = [

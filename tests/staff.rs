@@ -468,13 +468,7 @@ async fn app_admin_email(app: &TestApp) -> String {
 
 #[tokio::test]
 async fn the_queue_filters_and_pages() {
-    let app = TestApp::spawn_with(|f| {
-        f.merge(figment::providers::Serialized::default(
-            "reports.per_user_burst",
-            50,
-        ))
-    })
-    .await;
+    let app = TestApp::spawn_filing(50).await;
     let s = staffed(&app).await;
     let mut ids = Vec::new();
     for i in 0..6 {
@@ -1489,13 +1483,7 @@ async fn deadlines_near_and_past_reach_the_right_staff_once() {
 /// the first and is refused). Bounded: a few pairs, each raced once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mutual_duplicates_at_once_leave_one_original() {
-    let app = TestApp::spawn_with(|f| {
-        f.merge(figment::providers::Serialized::default(
-            "reports.per_user_burst",
-            50,
-        ))
-    })
-    .await;
+    let app = TestApp::spawn_filing(50).await;
     let s = staffed(&app).await;
     let coord = s.root_coord.access.clone();
     for _ in 0..5 {
@@ -1570,13 +1558,7 @@ async fn duplicates_always_name_an_original_that_is_not_one() {
 async fn search_pages_are_the_same_whatever_the_window() {
     use citizen_feedback::reports::queue::{self, QueueFilter, Sort};
     use citizen_feedback::reports::scope::StaffScope;
-    let app = TestApp::spawn_with(|f| {
-        f.merge(figment::providers::Serialized::default(
-            "reports.per_user_burst",
-            100,
-        ))
-    })
-    .await;
+    let app = TestApp::spawn_filing(100).await;
     let s = staffed(&app).await;
     for i in 0..24 {
         // Every other report a flood; two a fallen pole; some at the same
@@ -1700,13 +1682,7 @@ async fn a_report_with_no_unit_is_out_of_every_unit_scope() {
 /// included.
 #[tokio::test]
 async fn the_automatic_close_pages_through_a_backlog() {
-    let app = TestApp::spawn_with(|f| {
-        f.merge(figment::providers::Serialized::default(
-            "reports.per_user_burst",
-            50,
-        ))
-    })
-    .await;
+    let app = TestApp::spawn_filing(50).await;
     let s = staffed(&app).await;
     let mut ids = Vec::new();
     for i in 0..7 {

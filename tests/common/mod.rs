@@ -163,6 +163,12 @@ impl TestApp {
 
     /// Spawns with configuration changes, e.g.
     /// `|f| f.merge(Serialized::default("http.body_limit_bytes", 64))`.
+    /// An app whose citizens may file `burst` reports before the filing
+    /// throttle answers 429 (tests that file many).
+    pub async fn spawn_filing(burst: u32) -> TestApp {
+        Self::spawn_with(|f| f.merge(Serialized::default("reports.per_user_burst", burst))).await
+    }
+
     pub async fn spawn_with(configure: impl FnOnce(Figment) -> Figment) -> TestApp {
         citizen_feedback::install_crypto_provider();
         let (database_url, guard) = if is_postgres() {
