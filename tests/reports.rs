@@ -1153,3 +1153,117 @@ async fn followers_are_not_told_what_the_reporter_wrote() {
         inbox.body
     );
 }
+
+/// `GET /reports/{id}` reads the report with its photos, timeline and
+/// reporter in one statement on PostgreSQL; a list assembles the same body a
+/// table at a time. Both must give every viewer the same answer.
+#[tokio::test]
+async fn one_report_reads_as_a_list_assembles_it() {
+    use citizen_feedback::reports::scope::Access;
+    use citizen_feedback::reports::view::bodies;
+    let app = TestApp::spawn().await;
+    let city = app.city().await;
+    let s = app.register("0912345678").await;
+    let photos: Vec<_> = [(3, 3), (4, 4), (2, 5)]
+        .into_iter()
+        .enumerate()
+        .map(|(i, (w, h))| {
+            let app = &app;
+            let token = s.access.clone();
+            async move {
+                id_of(
+                    &app.upload(&token, &format!("{i}.png"), "image/png", png(w, h))
+                        .await
+                        .body,
+                )
+            }
+        })
+        .collect();
+    let mut media = vec![];
+    for p in photos {
+        media.push(p.await);
+    }
+    // Attached in the order sent, not the order uploaded.
+    media.reverse();
+    let mut body = TestApp::report_body(city.lights);
+    body["media_ids"] = json!(media);
+    let id = id_of(&app.file(&s.access, &body).await);
+    let staff = &city.admin.access;
+    for step in [
+        json!({"action": "accept", "internal_note": "Gọi điện lực"}),
+        json!({"action": "start", "public_message": "Đang sửa."}),
+    ] {
+        let r = app
+            .post(&format!("/api/v1/staff/reports/{id}/actions"))
+            .token(staff)
+            .json(&step)
+            .send()
+            .await;
+        assert_eq!(r.status, 200, "{step}: {}", r.body);
+    }
+    for (token, path, text) in [
+        (
+            &s.access,
+            format!("/api/v1/reports/{id}/comments"),
+            "Cảm ơn",
+        ),
+        (staff, format!("/api/v1/staff/reports/{id}/notes"), "Nội bộ"),
+    ] {
+        let r = app
+            .post(&path)
+            .token(token)
+            .json(&json!({"message": text}))
+            .send()
+            .await;
+        assert_eq!(r.status, 201, "{path}: {}", r.body);
+    }
+    let refs = citizen_feedback::org::reference::current(&app.db)
+        .await
+        .expect("reference");
+    for (token, access) in [
+        (Some(&s.access), Access::Owner),
+        (Some(staff), Access::Staff),
+        (None, Access::Public),
+    ] {
+        let mut req = app.get(&format!("/api/v1/reports/{id}"));
+        if let Some(t) = token {
+            req = req.token(t);
+        }
+        let got = req.send().await;
+        assert_eq!(got.status, 200, "{access:?}: {}", got.body);
+        let want = bodies(
+            &app.db,
+            &refs,
+            vec![(app.report(id).await, access)],
+            true,
+            citizen_feedback::i18n::Locale::default(),
+            app.clock.now(),
+        )
+        .await
+        .expect("bodies");
+        assert_eq!(got.body, json!(want[0]), "{access:?}");
+        let media_seen: Vec<Value> = got.body["media"]
+            .as_array()
+            .expect("media")
+            .iter()
+            .map(|m| m["id"].clone())
+            .collect();
+        assert_eq!(media_seen, json!(media).as_array().expect("ids").clone());
+        assert_eq!(
+            got.body["timeline"].as_array().expect("timeline").len(),
+            // Notes live in the staff events; comments are not public.
+            if access == Access::Public { 3 } else { 4 },
+            "{access:?}: {}",
+            got.body["timeline"]
+        );
+        assert_eq!(got.body["reporter"].is_object(), access != Access::Public);
+    }
+    app.get("/api/v1/reports/not-a-uuid")
+        .send()
+        .await
+        .assert_problem(400, "bad-request");
+    app.get(&format!("/api/v1/reports/{}", uuid::Uuid::now_v7()))
+        .send()
+        .await
+        .assert_problem(404, "not-found");
+}

@@ -10,7 +10,7 @@ use sea_orm::EntityTrait;
 use uuid::Uuid;
 
 use super::scope::{Access, StaffScope, access};
-use crate::auth::extract::{Citizen, CurrentUser, MaybeUser, Staff};
+use crate::auth::extract::{Citizen, CurrentUser, Staff};
 use crate::entities::reports;
 use crate::error::AppError;
 use crate::messages::Msg;
@@ -40,26 +40,16 @@ async fn load_visible(
     Ok((r, a))
 }
 
-/// `{id}`: a report anyone calling may see (public, their own, or in their
-/// staff scope), and how they see it.
-pub struct VisibleReport {
-    pub report: reports::Model,
-    pub access: Access,
-}
+/// `{id}` of a report; a 400 problem when it is not a UUID. For a handler
+/// that loads the report its own way (`GET /reports/{id}`: with its
+/// relations, in one statement).
+pub struct ReportId(pub Uuid);
 
-impl<S> FromRequestParts<S> for VisibleReport
-where
-    S: Send + Sync,
-    AppState: FromRef<S>,
-{
+impl<S: Send + Sync> FromRequestParts<S> for ReportId {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let MaybeUser(viewer) = MaybeUser::from_request_parts(parts, state).await?;
-        let id = report_id(parts, state).await?;
-        let (report, access) =
-            load_visible(&AppState::from_ref(state), viewer.as_ref(), id).await?;
-        Ok(VisibleReport { report, access })
+        report_id(parts, state).await.map(ReportId)
     }
 }
 

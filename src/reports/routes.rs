@@ -12,13 +12,13 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::dto::MessageRequest;
-use super::extract::{ETag, FollowableReport, OwnReport, ParticipantReport, VisibleReport, etag};
+use super::extract::{ETag, FollowableReport, OwnReport, ParticipantReport, ReportId, etag};
 use super::lifecycle::Status;
 use super::queries::{self, PublicFilter};
 use super::scope::Access;
 use super::service::{self, FilingRules, Idempotency, MAX_MEDIA, NewReport};
-use super::view::{By, EventBody, ReportBody, bodies};
-use crate::auth::extract::Citizen;
+use super::view::{self, By, EventBody, ReportBody, bodies};
+use crate::auth::extract::{Citizen, CurrentUser, MaybeUser};
 use crate::domain::geo::{BBox, valid_area_code};
 use crate::entities::reports;
 use crate::error::{AppError, AppResult, FieldError, ProblemBody};
@@ -251,10 +251,20 @@ async fn list_mine(
     responses((status = 200, body = ReportBody, headers(("ETag" = String, description = "The report's `version`, `\"<version>\"`: send it back as `If-Match` with a staff action"))), (status = 404, body = ProblemBody, content_type = "application/problem+json")))]
 async fn get_report(
     State(state): State<AppState>,
-    VisibleReport { report, access }: VisibleReport,
+    MaybeUser(viewer): MaybeUser,
+    ReportId(id): ReportId,
 ) -> AppResult<(ETag, Json<ReportBody>)> {
-    let tag = etag(report.version);
-    Ok((tag, Json(one_body(&state, report, access).await?)))
+    let body = view::one(
+        &state.db,
+        &*crate::org::reference::current(&state.db).await?,
+        viewer.as_ref().map(CurrentUser::actor).as_ref(),
+        id,
+        i18n::current(),
+        state.clock.now(),
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    Ok((etag(body.version), Json(body)))
 }
 
 /// Comment on a report: its reporter, or staff in scope.

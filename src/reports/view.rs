@@ -4,20 +4,22 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
+    JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::scope::Access;
-use crate::domain::EventKind;
+use super::scope::{Access, access};
+use crate::domain::{Actor, EventKind, Status};
 use crate::entities::{
     api_clients, categories, contacts, media, open311_requests, report_events, report_media,
     reports, units, users,
 };
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::i18n::Locale;
 use crate::org::category_name;
 use crate::org::reference::Reference;
@@ -45,7 +47,17 @@ pub struct MediaRef {
     pub content_type: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+impl MediaRef {
+    pub fn new(id: Uuid, content_type: String) -> MediaRef {
+        MediaRef {
+            id,
+            url: format!("/api/v1/media/{id}"),
+            content_type,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ReporterBody {
     pub id: Uuid,
     pub full_name: String,
@@ -183,9 +195,10 @@ impl EventBody {
     }
 }
 
-/// Builds the bodies of `rows` (each with the caller's access to it).
-/// Categories and units come from `refs` (reference data in memory); one
-/// missing there (made a moment ago by another instance) is read.
+/// Builds the bodies of `rows` (each with the caller's access to it), with
+/// one query per related table. Categories and units come from `refs`
+/// (reference data in memory); one missing there (made a moment ago by
+/// another instance) is read.
 pub async fn bodies<C: ConnectionTrait>(
     db: &C,
     refs: &Reference,
@@ -197,13 +210,243 @@ pub async fn bodies<C: ConnectionTrait>(
     if rows.is_empty() {
         return Ok(vec![]);
     }
-    let ids: Vec<Uuid> = rows.iter().map(|(r, _)| r.id).collect();
-    let reporter_ids: Vec<Uuid> = rows
-        .iter()
-        .filter(|(_, a)| a.is_full())
-        .filter_map(|(r, _)| r.reporter_id)
-        .collect();
+    let related = Related::load(db, &rows, with_timeline).await?;
+    assemble(db, refs, rows, related, with_timeline, locale, now).await
+}
 
+/// One report with its timeline as `viewer` may see it (`GET
+/// /reports/{id}`), or `None` when they may not (404, as if it did not
+/// exist). On PostgreSQL the row comes with its photos, timeline and reporter
+/// in one statement, so an anonymous read is one round trip; staff add one
+/// for the Open311 side. SQLite, in process, has no round trips to save and
+/// reads a table at a time.
+pub async fn one(
+    db: &DatabaseConnection,
+    refs: &Reference,
+    viewer: Option<&Actor>,
+    id: Uuid,
+    locale: Locale,
+    now: DateTime<Utc>,
+) -> AppResult<Option<ReportBody>> {
+    let (report, related) = if db.get_database_backend() == DbBackend::Postgres {
+        match with_relations(db, id).await? {
+            Some(found) => found,
+            None => return Ok(None),
+        }
+    } else {
+        match reports::Entity::find_by_id(id).one(db).await? {
+            Some(r) => (r, Related::default()),
+            None => return Ok(None),
+        }
+    };
+    let Some(access) = access(db, viewer, &report).await? else {
+        return Ok(None);
+    };
+    let rows = vec![(report, access)];
+    let related = if db.get_database_backend() == DbBackend::Postgres {
+        let mut related = related;
+        if access == Access::Staff {
+            related.sources = open311_sources(db, vec![id]).await?;
+        }
+        related
+    } else {
+        Related::load(db, &rows, true).await?
+    };
+    Ok(assemble(db, refs, rows, related, true, locale, now)
+        .await?
+        .pop())
+}
+
+/// What a body needs besides its row and the reference data.
+#[derive(Default)]
+struct Related {
+    /// Reporters who still have an account; only those the caller may see.
+    reporters: HashMap<Uuid, ReporterBody>,
+    media: HashMap<Uuid, Vec<MediaRef>>,
+    events: HashMap<Uuid, Vec<report_events::Model>>,
+    sources: HashMap<Uuid, Open311Source>,
+}
+
+impl Related {
+    /// One query per table for all of `rows`.
+    async fn load<C: ConnectionTrait>(
+        db: &C,
+        rows: &[(reports::Model, Access)],
+        with_timeline: bool,
+    ) -> AppResult<Related> {
+        let ids: Vec<Uuid> = rows.iter().map(|(r, _)| r.id).collect();
+        let reporter_ids: Vec<Uuid> = rows
+            .iter()
+            .filter(|(_, a)| a.is_full())
+            .filter_map(|(r, _)| r.reporter_id)
+            .collect();
+        let reporters = if reporter_ids.is_empty() {
+            HashMap::new()
+        } else {
+            users::Entity::find()
+                .filter(users::Column::Id.is_in(reporter_ids))
+                .filter(users::Column::DeletedAt.is_null())
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|u| {
+                    (
+                        u.id,
+                        ReporterBody {
+                            id: u.id,
+                            full_name: u.full_name,
+                            phone: u.phone,
+                            email: u.email,
+                        },
+                    )
+                })
+                .collect()
+        };
+        // The photos and videos with their types, in one query.
+        let links: Vec<(Uuid, Uuid, String)> = report_media::Entity::find()
+            .select_only()
+            .column(report_media::Column::ReportId)
+            .column(report_media::Column::MediaId)
+            .column(media::Column::ContentType)
+            .join(
+                JoinType::InnerJoin,
+                report_media::Entity::belongs_to(media::Entity)
+                    .from(report_media::Column::MediaId)
+                    .to(media::Column::Id)
+                    .into(),
+            )
+            .filter(report_media::Column::ReportId.is_in(ids.clone()))
+            .order_by_asc(report_media::Column::Position)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let mut media: HashMap<Uuid, Vec<MediaRef>> = HashMap::new();
+        for (report_id, media_id, content_type) in links {
+            media
+                .entry(report_id)
+                .or_default()
+                .push(MediaRef::new(media_id, content_type));
+        }
+        let staff_ids: Vec<Uuid> = rows
+            .iter()
+            .filter(|(_, a)| *a == Access::Staff)
+            .map(|(r, _)| r.id)
+            .collect();
+        let sources = open311_sources(db, staff_ids).await?;
+        let mut events: HashMap<Uuid, Vec<report_events::Model>> = HashMap::new();
+        if with_timeline {
+            for e in report_events::Entity::find()
+                .filter(report_events::Column::ReportId.is_in(ids))
+                .order_by_asc(report_events::Column::CreatedAt)
+                .order_by_asc(report_events::Column::Id)
+                .all(db)
+                .await?
+            {
+                events.entry(e.report_id).or_default().push(e);
+            }
+        }
+        Ok(Related {
+            reporters,
+            media,
+            events,
+            sources,
+        })
+    }
+}
+
+/// A report's photos in order, as `[[media_id, content_type], …]`.
+const MEDIA_JSON: &str = r#"(SELECT json_agg(json_build_array(rm.media_id, m.content_type) ORDER BY rm.position)
+   FROM report_media rm JOIN media m ON m.id = rm.media_id
+  WHERE rm.report_id = "reports"."id")"#;
+
+/// A report's whole timeline, oldest first, as `EventRow`s.
+const EVENTS_JSON: &str = r#"(SELECT json_agg(json_build_object(
+        'id', e.id, 'actor_id', e.actor_id, 'kind', e.kind,
+        'from_status', e.from_status, 'to_status', e.to_status,
+        'public_message', e.public_message, 'internal_note', e.internal_note,
+        'data', e.data, 'created_at', e.created_at) ORDER BY e.created_at, e.id)
+   FROM report_events e WHERE e.report_id = "reports"."id")"#;
+
+/// The reporter, while they have an account.
+const REPORTER_JSON: &str = r#"(SELECT json_build_object(
+        'id', u.id, 'full_name', u.full_name, 'phone', u.phone, 'email', u.email)
+   FROM users u WHERE u.id = "reports"."reporter_id" AND u.deleted_at IS NULL)"#;
+
+/// A timeline event as `EVENTS_JSON` spells it.
+#[derive(Deserialize)]
+struct EventRow {
+    id: Uuid,
+    actor_id: Option<Uuid>,
+    kind: EventKind,
+    from_status: Option<Status>,
+    to_status: Option<Status>,
+    public_message: Option<String>,
+    internal_note: Option<String>,
+    data: Option<serde_json::Value>,
+    created_at: DateTime<Utc>,
+}
+
+/// The report `id` with its photos, timeline and reporter, in one statement
+/// (PostgreSQL). Which of them the caller sees is decided after, as for a
+/// list.
+async fn with_relations(
+    db: &DatabaseConnection,
+    id: Uuid,
+) -> AppResult<Option<(reports::Model, Related)>> {
+    let q = reports::Entity::find_by_id(id)
+        .expr_as(Expr::cust(MEDIA_JSON), "cf_media")
+        .expr_as(Expr::cust(EVENTS_JSON), "cf_events")
+        .expr_as(Expr::cust(REPORTER_JSON), "cf_reporter");
+    let Some(row) = db.query_one_raw(q.build(DbBackend::Postgres)).await? else {
+        return Ok(None);
+    };
+    let report = reports::Model::from_query_result(&row, "")?;
+    let column = |col: &str| -> AppResult<Option<serde_json::Value>> {
+        Ok(row.try_get::<Option<serde_json::Value>>("", col)?)
+    };
+    let mut related = Related::default();
+    if let Some(v) = column("cf_media")? {
+        let list: Vec<(Uuid, String)> = decode("cf_media", v)?;
+        let list = list.into_iter().map(|(m, t)| MediaRef::new(m, t));
+        related.media.insert(id, list.collect());
+    }
+    if let Some(v) = column("cf_events")? {
+        let list: Vec<EventRow> = decode("cf_events", v)?;
+        let list = list.into_iter().map(|e| report_events::Model {
+            id: e.id,
+            report_id: id,
+            actor_id: e.actor_id,
+            kind: e.kind,
+            from_status: e.from_status,
+            to_status: e.to_status,
+            public_message: e.public_message,
+            internal_note: e.internal_note,
+            data: e.data,
+            created_at: e.created_at,
+        });
+        related.events.insert(id, list.collect());
+    }
+    if let Some(v) = column("cf_reporter")? {
+        let u: ReporterBody = decode("cf_reporter", v)?;
+        related.reporters.insert(u.id, u);
+    }
+    Ok(Some((report, related)))
+}
+
+fn decode<T: serde::de::DeserializeOwned>(column: &str, v: serde_json::Value) -> AppResult<T> {
+    serde_json::from_value(v).map_err(|e| AppError::internal(format!("reading {column}: {e}")))
+}
+
+/// The bodies of `rows` from their relations.
+async fn assemble<C: ConnectionTrait>(
+    db: &C,
+    refs: &Reference,
+    rows: Vec<(reports::Model, Access)>,
+    mut related: Related,
+    with_timeline: bool,
+    locale: Locale,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<ReportBody>> {
     let mut cats: HashMap<Uuid, categories::Model> = HashMap::new();
     let mut units: HashMap<Uuid, units::Model> = HashMap::new();
     let (mut missing_cats, mut missing_units) = (Vec::new(), Vec::new());
@@ -241,65 +484,6 @@ pub async fn bodies<C: ConnectionTrait>(
             units.insert(u.id, u);
         }
     }
-    let reporters: HashMap<Uuid, users::Model> = if reporter_ids.is_empty() {
-        HashMap::new()
-    } else {
-        users::Entity::find()
-            .filter(users::Column::Id.is_in(reporter_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u))
-            .collect()
-    };
-    // The photos and videos with their types, in one query.
-    let links: Vec<(Uuid, Uuid, String)> = report_media::Entity::find()
-        .select_only()
-        .column(report_media::Column::ReportId)
-        .column(report_media::Column::MediaId)
-        .column(media::Column::ContentType)
-        .join(
-            JoinType::InnerJoin,
-            report_media::Entity::belongs_to(media::Entity)
-                .from(report_media::Column::MediaId)
-                .to(media::Column::Id)
-                .into(),
-        )
-        .filter(report_media::Column::ReportId.is_in(ids.clone()))
-        .order_by_asc(report_media::Column::Position)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut media_by_report: HashMap<Uuid, Vec<MediaRef>> = HashMap::new();
-    for (report_id, media_id, content_type) in links {
-        media_by_report
-            .entry(report_id)
-            .or_default()
-            .push(MediaRef {
-                id: media_id,
-                url: format!("/api/v1/media/{media_id}"),
-                content_type,
-            });
-    }
-    let staff_ids: Vec<Uuid> = rows
-        .iter()
-        .filter(|(_, a)| *a == Access::Staff)
-        .map(|(r, _)| r.id)
-        .collect();
-    let mut sources = open311_sources(db, staff_ids).await?;
-    let mut events_by_report: HashMap<Uuid, Vec<report_events::Model>> = HashMap::new();
-    if with_timeline {
-        for e in report_events::Entity::find()
-            .filter(report_events::Column::ReportId.is_in(ids))
-            .order_by_asc(report_events::Column::CreatedAt)
-            .order_by_asc(report_events::Column::Id)
-            .all(db)
-            .await?
-        {
-            events_by_report.entry(e.report_id).or_default().push(e);
-        }
-    }
-
     let mut out = Vec::with_capacity(rows.len());
     for (r, access) in rows {
         let full = access.is_full();
@@ -311,7 +495,8 @@ pub async fn bodies<C: ConnectionTrait>(
             (r.public_lat, r.public_lng)
         };
         let timeline = with_timeline.then(|| {
-            events_by_report
+            related
+                .events
                 .remove(&r.id)
                 .unwrap_or_default()
                 .into_iter()
@@ -329,14 +514,8 @@ pub async fn bodies<C: ConnectionTrait>(
         });
         let reporter = if full {
             r.reporter_id
-                .and_then(|id| reporters.get(&id))
-                .filter(|u| u.deleted_at.is_none())
-                .map(|u| ReporterBody {
-                    id: u.id,
-                    full_name: u.full_name.clone(),
-                    phone: u.phone.clone(),
-                    email: u.email.clone(),
-                })
+                .and_then(|id| related.reporters.get(&id))
+                .cloned()
         } else {
             None
         };
@@ -358,7 +537,7 @@ pub async fn bodies<C: ConnectionTrait>(
             lng,
             address: if full || !sensitive { r.address } else { None },
             area_code: r.area_code,
-            media: media_by_report.remove(&r.id).unwrap_or_default(),
+            media: related.media.remove(&r.id).unwrap_or_default(),
             unit: r.unit_id.and_then(|u| units.get(&u)).map(|u| UnitRef {
                 id: u.id,
                 code: u.code.clone(),
@@ -374,7 +553,7 @@ pub async fn bodies<C: ConnectionTrait>(
             is_public: r.is_public,
             is_anonymous: r.is_anonymous,
             reporter,
-            open311: sources.remove(&r.id),
+            open311: related.sources.remove(&r.id),
             timeline,
         });
     }
