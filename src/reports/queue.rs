@@ -193,13 +193,44 @@ pub async fn list<C: ConnectionTrait>(
             return Ok(found);
         }
     }
-    Ok(q.filter(matching(Expr::col((
-        reports::Entity,
-        reports::Column::SearchText,
-    ))))
-    .limit(limit + 1)
-    .all(db)
-    .await?)
+    // The trigram index is asked for each word's long runs of letters and
+    // digits, and the whole words are checked on the rows it finds, through
+    // an expression it does not serve (so it is not asked for them too).
+    let column = Expr::col((reports::Entity, reports::Column::SearchText));
+    let mut found = Condition::all();
+    let mut recheck = false;
+    for word in folded.split_whitespace() {
+        let pattern = index_pattern(word);
+        recheck |= pattern.is_some();
+        let pattern = pattern.unwrap_or_else(|| like_pattern(word));
+        found = found.add(column.clone().like(LikeExpr::new(pattern).escape('\\')));
+    }
+    if recheck {
+        found = found.add(matching(Expr::cust(r#"("reports"."search_text" || '')"#)));
+    }
+    Ok(q.filter(found).limit(limit + 1).all(db).await?)
+}
+
+/// What the trigram index is asked for a word that has letters or digits
+/// beside other characters: its runs of three or more, in order
+/// (`pa-2f3eydh` → `%2f3eydh%`). pg_trgm pads a short run into trigrams that
+/// most reports share (`pa ` is in every tracking code), and reading their
+/// long lists is most of the time a code search takes. `None`: ask for the
+/// word itself.
+fn index_pattern(word: &str) -> Option<String> {
+    let runs: Vec<&str> = word
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|r| !r.is_empty())
+        .collect();
+    let long: Vec<&str> = runs
+        .iter()
+        .copied()
+        .filter(|r| r.chars().count() >= 3)
+        .collect();
+    if long.is_empty() || (runs.len() == 1 && runs[0].len() == word.len()) {
+        return None;
+    }
+    Some(format!("%{}%", long.join("%")))
 }
 
 /// How many of the queue's first reports a text search looks through
@@ -340,4 +371,24 @@ pub async fn similar<C: ConnectionTrait>(
         .limit(20)
         .all(db)
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_trigram_index_is_asked_for_long_runs() {
+        use super::index_pattern;
+        assert_eq!(index_pattern("pa-2f3eydh").as_deref(), Some("%2f3eydh%"));
+        assert_eq!(index_pattern("karaoke"), None);
+        assert_eq!(index_pattern("22h"), None);
+        assert_eq!(index_pattern("0912345678"), None);
+        assert_eq!(index_pattern("12/5"), None);
+        assert_eq!(index_pattern("--"), None);
+        assert_eq!(
+            index_pattern("kim-ma-ba-dinh").as_deref(),
+            Some("%kim%dinh%")
+        );
+        assert_eq!(index_pattern("so.12a/34b").as_deref(), Some("%12a%34b%"));
+        assert_eq!(index_pattern("100%").as_deref(), Some("%100%"));
+    }
 }
