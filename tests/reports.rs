@@ -1229,8 +1229,16 @@ async fn one_report_reads_as_a_list_assembles_it() {
         if let Some(t) = token {
             req = req.token(t);
         }
-        let got = req.send().await;
+        let mut got = req.send().await;
         assert_eq!(got.status, 200, "{access:?}: {}", got.body);
+        // What staff see on top of the body (tests/staff.rs).
+        let fields = got.body.as_object_mut().expect("object");
+        let lens = [fields.remove("allowed_actions"), fields.remove("due_soon")];
+        assert_eq!(
+            lens.iter().all(Option::is_some),
+            access == Access::Staff,
+            "{access:?}"
+        );
         let want = bodies(
             &app.db,
             &refs,

@@ -1993,3 +1993,109 @@ async fn priority_and_category_changes_recompute_the_deadline() {
     assert!(last["data"]["from_due_at"].is_string(), "{last}");
     app.assert_rollup_consistent().await;
 }
+
+/// Staff views carry `allowed_actions` and `due_soon`, so a console
+/// re-implements neither the lifecycle nor the calendar: what is offered is
+/// accepted, what is not is refused, and citizens see neither field.
+#[tokio::test]
+async fn staff_views_say_what_the_caller_may_do_and_what_is_due_soon() {
+    let app = TestApp::spawn().await;
+    let s = staffed(&app).await;
+    // Monday 2025-04-07 09:00 in Hanoi: acknowledgement due within 8
+    // working hours, warnings 4 working hours ahead (the default).
+    app.clock.set(at("2025-04-07T02:00:00Z"));
+    let id = file_light(&app, &s.citizen.access, s.city.lights).await;
+    let queue_item = |token: String| {
+        let app = &app;
+        async move {
+            let res = app.get("/api/v1/staff/reports").token(&token).send().await;
+            assert_eq!(res.status, 200, "{}", res.body);
+            let items = res.body["items"].as_array().expect("items").clone();
+            items
+                .into_iter()
+                .find(|r| r["id"] == json!(id))
+                .expect("in the queue")
+        }
+    };
+    let triage = json!([
+        "accept",
+        "assign",
+        "reject",
+        "mark_duplicate",
+        "recategorize"
+    ]);
+    let item = queue_item(s.ward_coord.access.clone()).await;
+    assert_eq!(item["allowed_actions"], triage);
+    assert_eq!(item["due_soon"], false);
+    let item = queue_item(s.officer.access.clone()).await;
+    assert_eq!(item["allowed_actions"], json!([]));
+
+    // 15:00: the acknowledgement (17:00) is within four working hours.
+    app.clock.set(at("2025-04-07T08:00:00Z"));
+    let item = queue_item(s.ward_coord.access.clone()).await;
+    assert_eq!(item["due_soon"], true);
+    let one = app
+        .get(&format!("/api/v1/reports/{id}"))
+        .token(&s.ward_coord.access)
+        .send()
+        .await;
+    assert_eq!(one.body["allowed_actions"], triage);
+    assert_eq!(one.body["due_soon"], true);
+    for token in [Some(&s.citizen.access), None] {
+        let mut req = app.get(&format!("/api/v1/reports/{id}"));
+        if let Some(t) = token {
+            req = req.token(t);
+        }
+        let res = req.send().await;
+        assert_eq!(res.status, 200);
+        assert!(res.body.get("allowed_actions").is_none(), "{}", res.body);
+        assert!(res.body.get("due_soon").is_none(), "{}", res.body);
+    }
+
+    let accepted = act(
+        &app,
+        &s.ward_coord.access,
+        id,
+        json!({"action": "accept", "assignee_id": s.officer_id}),
+    )
+    .await;
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    assert_eq!(
+        accepted.body["allowed_actions"],
+        json!([
+            "assign",
+            "start",
+            "resolve",
+            "reject",
+            "mark_duplicate",
+            "recategorize",
+            "extend"
+        ])
+    );
+    // The officer is offered exactly what the server then accepts.
+    let item = queue_item(s.officer.access.clone()).await;
+    let offered: Vec<String> =
+        serde_json::from_value(item["allowed_actions"].clone()).expect("list");
+    assert_eq!(offered, ["start", "resolve"]);
+    let version = app.report(id).await.version;
+    for refused in [
+        json!({"action": "accept"}),
+        json!({"action": "assign", "assignee_id": s.officer_id}),
+        json!({"action": "reject", "public_message": "Không thuộc thẩm quyền."}),
+        json!({"action": "close"}),
+        json!({"action": "reopen"}),
+        json!({"action": "extend", "due_at": "2025-04-30T10:00:00Z", "reason": "Chờ vật tư"}),
+    ] {
+        let res = act(&app, &s.officer.access, id, refused.clone()).await;
+        assert!(
+            res.status == 403 || res.status == 409,
+            "{refused}: {} {}",
+            res.status,
+            res.body
+        );
+    }
+    assert_eq!(app.report(id).await.version, version, "nothing changed");
+    let started = act(&app, &s.officer.access, id, json!({"action": "start"})).await;
+    assert_eq!(started.status, 200, "{}", started.body);
+    assert_eq!(started.body["allowed_actions"], json!(["resolve"]));
+}

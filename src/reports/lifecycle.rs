@@ -157,6 +157,15 @@ pub fn transition(
     })
 }
 
+/// The actions `role` may send now on a report in `status` in their scope:
+/// what a console offers (`allowed_actions`), from the same table.
+pub fn allowed_actions(status: Status, role: Role) -> Vec<Action> {
+    Action::ALL
+        .into_iter()
+        .filter(|a| transition(status, *a, role, true).is_ok())
+        .collect()
+}
+
 /// How long after resolution the citizen may reopen a poorly rated report,
 /// and after which a resolved report closes by itself.
 pub const CITIZEN_REOPEN_WINDOW_DAYS: i64 = 7;
@@ -252,6 +261,34 @@ mod tests {
             }
         }
         assert_eq!(checked, 7 * 10 * 4 * 2);
+    }
+
+    /// What a console is offered is exactly what the table accepts, for
+    /// every status and role, in `Action::ALL`'s order.
+    #[test]
+    fn allowed_actions_are_the_table() {
+        for &status in Status::ALL {
+            for &role in Role::ALL {
+                let offered = allowed_actions(status, role);
+                let accepted: Vec<Action> = Action::ALL
+                    .into_iter()
+                    .filter(|a| transition(status, *a, role, true).is_ok())
+                    .collect();
+                assert_eq!(offered, accepted, "{status:?} {role:?}");
+                if role == Role::Citizen || matches!(status, Duplicate) {
+                    assert!(offered.is_empty(), "{status:?} {role:?}");
+                }
+            }
+        }
+        use Action::*;
+        assert_eq!(
+            allowed_actions(Submitted, Role::Coordinator),
+            [Accept, Assign, Reject, MarkDuplicate, Recategorize]
+        );
+        assert_eq!(allowed_actions(Assigned, Role::Officer), [Start, Resolve]);
+        assert_eq!(allowed_actions(InProgress, Role::Officer), [Resolve]);
+        assert_eq!(allowed_actions(Resolved, Role::Admin), [Reopen, Close]);
+        assert_eq!(allowed_actions(Resolved, Role::Officer), []);
     }
 
     #[test]

@@ -254,13 +254,19 @@ async fn get_report(
     MaybeUser(viewer): MaybeUser,
     ReportId(id): ReportId,
 ) -> AppResult<(ETag, Json<ReportBody>)> {
+    let actor = viewer.as_ref().map(CurrentUser::actor);
+    let lens = match &actor {
+        Some(a) if a.role.is_staff() => Some(super::staff_routes::lens(&state, a.role).await?),
+        _ => None,
+    };
     let body = view::one(
         &state.db,
         &*crate::org::reference::current(&state.db).await?,
-        viewer.as_ref().map(CurrentUser::actor).as_ref(),
+        actor.as_ref(),
         id,
         i18n::current(),
         state.clock.now(),
+        lens,
     )
     .await?
     .ok_or(AppError::NotFound)?;

@@ -17,12 +17,12 @@ use super::lifecycle::Action;
 use super::lifecycle::Status;
 use super::queries;
 use super::queue::{self, QueueCursor, QueueFilter, Sort};
-use super::scope::{Access, StaffScope};
+use super::scope::StaffScope;
 use super::staff::{self, ActionInput};
-use super::view::{ReportBody, bodies};
+use super::view::{ReportBody, StaffLens, staff_bodies};
 use crate::auth::extract::Staff;
-use crate::domain::Priority;
 use crate::domain::geo::BBox;
+use crate::domain::{Priority, Role};
 use crate::entities::report_events;
 use crate::error::{AppError, AppResult, ProblemBody};
 use crate::http::extract::{ValidatedJson, ValidatedQuery};
@@ -363,13 +363,14 @@ async fn queue_list(
     } else {
         None
     };
-    let items = bodies(
+    let items = staff_bodies(
         &state.db,
         &*crate::org::reference::current(&state.db).await?,
-        rows.into_iter().map(|r| (r, Access::Staff)).collect(),
+        rows,
         false,
         i18n::current(),
         now,
+        &lens(&state, user.role).await?,
     )
     .await?;
     Ok(Json(Page { items, next_cursor }))
@@ -412,13 +413,14 @@ async fn act(
     };
     let report = staff::apply(state.ctx(), &user.actor(), &scope, report.id, input, &rules).await?;
     let tag = etag(report.version);
-    let mut v = bodies(
+    let mut v = staff_bodies(
         &state.db,
         &*crate::org::reference::current(&state.db).await?,
-        vec![(report, Access::Staff)],
+        vec![report],
         true,
         i18n::current(),
         state.clock.now(),
+        &lens(&state, user.role).await?,
     )
     .await?;
     Ok((tag, Json(v.pop().ok_or(AppError::NotFound)?)))
@@ -487,17 +489,33 @@ async fn events(
     responses((status = 200, body = Vec<ReportBody>), (status = 404, body = ProblemBody, content_type = "application/problem+json")))]
 async fn similar(
     State(state): State<AppState>,
-    ScopedReport { report, scope, .. }: ScopedReport,
+    ScopedReport {
+        report,
+        scope,
+        user,
+    }: ScopedReport,
 ) -> AppResult<Json<Vec<ReportBody>>> {
     let rows = queue::similar(&state.db, &scope, &report).await?;
-    let items = bodies(
+    let items = staff_bodies(
         &state.db,
         &*crate::org::reference::current(&state.db).await?,
-        rows.into_iter().map(|r| (r, Access::Staff)).collect(),
+        rows,
         false,
         i18n::current(),
         state.clock.now(),
+        &lens(&state, user.role).await?,
     )
     .await?;
     Ok(Json(items))
+}
+
+/// What staff of `role` see on top of a report now (`allowed_actions`,
+/// `due_soon`).
+pub(crate) async fn lens(state: &AppState, role: Role) -> AppResult<StaffLens> {
+    StaffLens::load(
+        state.ctx(),
+        role,
+        state.config.notifications.deadline_warning_hours,
+    )
+    .await
 }

@@ -13,8 +13,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::lifecycle::allowed_actions;
+use super::reminders::{Reminder, due_reminder};
 use super::scope::{Access, access};
-use crate::domain::{Actor, EventKind, Status};
+use crate::context::Ctx;
+use crate::domain::{Actor, EventKind, Role, Status};
 use crate::entities::{
     api_clients, categories, contacts, media, open311_requests, report_events, report_media,
     reports, units, users,
@@ -149,6 +152,53 @@ pub struct ReportBody {
     pub open311: Option<Open311Source>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeline: Option<Vec<EventBody>>,
+    /// Staff only: the actions the caller may send now (`POST
+    /// /staff/reports/{id}/actions`), decided by the lifecycle, so that no
+    /// client re-implements it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = json!(["start", "resolve"]))]
+    pub allowed_actions: Option<Vec<String>>,
+    /// Staff only: open, not overdue yet, and its next deadline (the
+    /// acknowledgement while `submitted`, `due_at` after) falls within
+    /// `notifications.deadline_warning_hours` working hours.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_soon: Option<bool>,
+}
+
+/// What staff see on top of a report in their scope: what they may do now,
+/// and whether its deadline is near in working hours.
+#[derive(Debug, Clone, Copy)]
+pub struct StaffLens {
+    pub role: Role,
+    /// `deadline_warning_hours` working hours from now.
+    pub horizon: DateTime<Utc>,
+}
+
+impl StaffLens {
+    /// The lens of `role` at `ctx.now` (reads the working calendar).
+    pub async fn load(ctx: Ctx<'_>, role: Role, warn_hours: u32) -> AppResult<StaffLens> {
+        let calendar = crate::calendar::store::load(ctx.db, ctx.tz).await?;
+        Ok(StaffLens {
+            role,
+            horizon: calendar
+                .add_working_hours(ctx.now, warn_hours)
+                .unwrap_or(ctx.now + chrono::Duration::hours(i64::from(warn_hours))),
+        })
+    }
+
+    fn allowed_actions(&self, r: &reports::Model) -> Vec<String> {
+        allowed_actions(r.status, self.role)
+            .into_iter()
+            .map(|a| a.as_str().to_owned())
+            .collect()
+    }
+
+    fn due_soon(&self, r: &reports::Model, now: DateTime<Utc>) -> bool {
+        matches!(
+            due_reminder(r, now, self.horizon),
+            Some((Reminder::AckDue | Reminder::Due, _))
+        )
+    }
 }
 
 pub fn is_overdue(r: &reports::Model, now: DateTime<Utc>) -> bool {
@@ -211,7 +261,47 @@ pub async fn bodies<C: ConnectionTrait>(
         return Ok(vec![]);
     }
     let related = Related::load(db, &rows, with_timeline).await?;
-    assemble(db, refs, rows, related, with_timeline, locale, now).await
+    let view = View {
+        with_timeline,
+        locale,
+        now,
+        lens: None,
+    };
+    assemble(db, refs, rows, related, &view).await
+}
+
+/// Staff bodies of `rows`, all in the caller's scope, with what `lens` adds.
+pub async fn staff_bodies<C: ConnectionTrait>(
+    db: &C,
+    refs: &Reference,
+    rows: Vec<reports::Model>,
+    with_timeline: bool,
+    locale: Locale,
+    now: DateTime<Utc>,
+    lens: &StaffLens,
+) -> AppResult<Vec<ReportBody>> {
+    if rows.is_empty() {
+        return Ok(vec![]);
+    }
+    let rows: Vec<_> = rows.into_iter().map(|r| (r, Access::Staff)).collect();
+    let related = Related::load(db, &rows, with_timeline).await?;
+    let view = View {
+        with_timeline,
+        locale,
+        now,
+        lens: Some(*lens),
+    };
+    assemble(db, refs, rows, related, &view).await
+}
+
+/// How the bodies are drawn: with a timeline or not, in which language, at
+/// which instant, and (for staff) through which lens.
+#[derive(Clone, Copy)]
+struct View {
+    with_timeline: bool,
+    locale: Locale,
+    now: DateTime<Utc>,
+    lens: Option<StaffLens>,
 }
 
 /// One report with its timeline as `viewer` may see it (`GET
@@ -227,6 +317,7 @@ pub async fn one(
     id: Uuid,
     locale: Locale,
     now: DateTime<Utc>,
+    lens: Option<StaffLens>,
 ) -> AppResult<Option<ReportBody>> {
     let (report, related) = if db.get_database_backend() == DbBackend::Postgres {
         match with_relations(db, id).await? {
@@ -252,9 +343,13 @@ pub async fn one(
     } else {
         Related::load(db, &rows, true).await?
     };
-    Ok(assemble(db, refs, rows, related, true, locale, now)
-        .await?
-        .pop())
+    let view = View {
+        with_timeline: true,
+        locale,
+        now,
+        lens,
+    };
+    Ok(assemble(db, refs, rows, related, &view).await?.pop())
 }
 
 /// What a body needs besides its row and the reference data.
@@ -443,10 +538,14 @@ async fn assemble<C: ConnectionTrait>(
     refs: &Reference,
     rows: Vec<(reports::Model, Access)>,
     mut related: Related,
-    with_timeline: bool,
-    locale: Locale,
-    now: DateTime<Utc>,
+    view: &View,
 ) -> AppResult<Vec<ReportBody>> {
+    let View {
+        with_timeline,
+        locale,
+        now,
+        lens,
+    } = *view;
     let mut cats: HashMap<Uuid, categories::Model> = HashMap::new();
     let mut units: HashMap<Uuid, units::Model> = HashMap::new();
     let (mut missing_cats, mut missing_units) = (Vec::new(), Vec::new());
@@ -519,6 +618,9 @@ async fn assemble<C: ConnectionTrait>(
         } else {
             None
         };
+        let lens = lens.filter(|_| access == Access::Staff);
+        let allowed_actions = lens.map(|l| l.allowed_actions(&r));
+        let due_soon = lens.map(|l| l.due_soon(&r, now));
         out.push(ReportBody {
             overdue: is_overdue(&r, now),
             version: r.version,
@@ -555,6 +657,8 @@ async fn assemble<C: ConnectionTrait>(
             reporter,
             open311: related.sources.remove(&r.id),
             timeline,
+            allowed_actions,
+            due_soon,
         });
     }
     Ok(out)
