@@ -1,0 +1,88 @@
+//! The staff console at `/console`: served by the binary, under a strict
+//! Content-Security-Policy, with nothing that reaches another host.
+
+mod common;
+
+use common::TestApp;
+
+const ASSETS: [(&str, &str); 4] = [
+    ("/console", "text/html"),
+    ("/console/", "text/html"),
+    ("/console/app.js", "text/javascript"),
+    ("/console/app.css", "text/css"),
+];
+
+#[tokio::test]
+async fn the_console_is_served_under_a_strict_policy() {
+    let app = TestApp::spawn().await;
+    for (path, kind) in ASSETS {
+        let res = app.client.get(app.url(path)).send().await.expect("sent");
+        assert_eq!(res.status(), 200, "{path}");
+        let header = |name: &str| {
+            res.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert!(header("content-type").starts_with(kind), "{path}");
+        let csp = header("content-security-policy");
+        assert!(csp.starts_with("default-src 'self'"), "{path}: {csp}");
+        assert!(csp.contains("script-src 'self';"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"));
+        assert_eq!(header("x-content-type-options"), "nosniff");
+        let etag = header("etag");
+        let body = res.text().await.expect("body");
+        // Nothing names another host: no CDN, no web fonts, no tiles.
+        assert!(
+            !body.contains("http://") && !body.contains("https://"),
+            "{path} names another host"
+        );
+        let again = app
+            .client
+            .get(app.url(path))
+            .header("If-None-Match", &etag)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(again.status(), 304, "{path}");
+    }
+}
+
+/// No inline script or style, which the policy would block: the page only
+/// loads the script and the style sheet, and the script never keeps a token
+/// in `localStorage`.
+#[tokio::test]
+async fn the_page_has_no_inline_script_and_keeps_tokens_out_of_local_storage() {
+    let app = TestApp::spawn().await;
+    let html = app
+        .client
+        .get(app.url("/console"))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(html.matches("<script").count(), 1);
+    assert!(html.contains(r#"<script src="/console/app.js" defer></script>"#));
+    assert!(!html.contains("<style") && !html.contains(" style="));
+    assert!(!html.contains(" onclick=") && !html.contains(" onload="));
+    assert!(
+        html.contains(r#"<html lang="vi">"#),
+        "Vietnamese by default"
+    );
+    let js = app
+        .client
+        .get(app.url("/console/app.js"))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("body");
+    for line in js.lines().filter(|l| l.contains("localStorage.setItem")) {
+        assert!(line.contains("\"cf.lang\""), "only the language: {line}");
+    }
+    assert!(!js.contains("eval(") && !js.contains("new Function"));
+}
