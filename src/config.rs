@@ -64,6 +64,31 @@ pub struct Config {
     pub stream: StreamConfig,
     pub open311: Open311Config,
     pub password_reset: ResetConfig,
+    pub console: ConsoleConfig,
+}
+
+/// The staff console (`/console`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConsoleConfig {
+    /// A map tile URL template with `{z}`, `{x}` and `{y}`; empty: no map.
+    pub tile_url: String,
+}
+
+impl ConsoleConfig {
+    /// The origin the tiles come from (`https://tiles.example.org`), when
+    /// there is a map.
+    pub fn tile_origin(&self) -> Option<String> {
+        if self.tile_url.is_empty() {
+            return None;
+        }
+        let probe = self
+            .tile_url
+            .replace("{z}", "0")
+            .replace("{x}", "0")
+            .replace("{y}", "0");
+        let url = url::Url::parse(&probe).ok()?;
+        matches!(url.scheme(), "http" | "https").then(|| url.origin().ascii_serialization())
+    }
 }
 
 /// Password reset by one-time code, and the senders of the codes.
@@ -395,6 +420,15 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         let err = |s: &str| Err(ConfigError(s.to_owned()));
+        let tiles = &self.console.tile_url;
+        if !tiles.is_empty()
+            && (self.console.tile_origin().is_none()
+                || !["{z}", "{x}", "{y}"].iter().all(|p| tiles.contains(p)))
+        {
+            return err(
+                "console.tile_url: an http(s) URL template with {z}, {x} and {y}, or empty for no map",
+            );
+        }
         if self.environment == Environment::Production {
             let secret = self.jwt_secret.expose();
             if secret == DEV_JWT_SECRET {

@@ -86,3 +86,49 @@ async fn the_page_has_no_inline_script_and_keeps_tokens_out_of_local_storage() {
     }
     assert!(!js.contains("eval(") && !js.contains("new Function"));
 }
+
+/// A map is a setting: its tile origin, and only that, joins the policy's
+/// images, and the script learns the template from `/console/config.json`.
+#[tokio::test]
+async fn the_map_tiles_are_a_setting() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/console/config.json").send().await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.body, serde_json::json!({"tile_url": null}));
+
+    let template = "http://127.0.0.1:9/tiles/{z}/{x}/{y}.png";
+    let app = TestApp::spawn_with(|f| {
+        f.merge(figment::providers::Serialized::default(
+            "console.tile_url",
+            template,
+        ))
+    })
+    .await;
+    let res = app.get("/console/config.json").send().await;
+    assert_eq!(res.body, serde_json::json!({"tile_url": template}));
+    let page = app.get("/console").send().await;
+    let csp = page.header("content-security-policy").unwrap_or_default();
+    assert!(
+        csp.contains("img-src 'self' blob: data: http://127.0.0.1:9;"),
+        "{csp}"
+    );
+    assert!(csp.contains("connect-src 'self';"), "{csp}");
+}
+
+/// A tile URL that is not an http(s) template is refused at start.
+#[test]
+fn a_bad_tile_url_is_refused() {
+    use citizen_feedback::config::Config;
+    for bad in [
+        "ftp://127.0.0.1/{z}/{x}/{y}.png",
+        "http://127.0.0.1/tiles.png",
+        "not a url {z}{x}{y}",
+    ] {
+        let f = Config::figment().merge(figment::providers::Serialized::default(
+            "console.tile_url",
+            bad,
+        ));
+        let err = Config::from_figment(f).expect_err(bad);
+        assert!(err.0.contains("console.tile_url"), "{bad}: {}", err.0);
+    }
+}

@@ -86,6 +86,39 @@ impl Drop for Driver {
     }
 }
 
+/// A map tile server on loopback: every tile is the same small PNG.
+struct Tiles {
+    base: String,
+    served: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Tiles {
+    async fn start() -> Tiles {
+        use axum::http::header;
+        let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = served.clone();
+        let png = common::png(8, 8);
+        let app = axum::Router::new().route(
+            "/tiles/{z}/{x}/{file}",
+            axum::routing::get(move || {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let png = png.clone();
+                async move { ([(header::CONTENT_TYPE, "image/png")], png) }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Tiles { base, served }
+    }
+
+    fn served(&self) -> usize {
+        self.served.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 /// With `CONSOLE_SCREENSHOTS=<dir>`, saves what the browser shows as
 /// `<dir>/<name>.png` (the README's pictures come from here).
 async fn screenshot(c: &Client, name: &str) {
@@ -119,15 +152,54 @@ async fn type_into(c: &Client, css: &str, text: &str) {
         .unwrap_or_else(|e| panic!("typing into {css}: {e}"));
 }
 
+async fn act(app: &TestApp, token: &str, id: uuid::Uuid, body: serde_json::Value) {
+    let res = app
+        .post(&format!("/api/v1/staff/reports/{id}/actions"))
+        .token(token)
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{body}: {}", res.body);
+}
+
+async fn wait_for_text(c: &Client, css: &str, text: &str) {
+    for _ in 0..200 {
+        if let Ok(el) = c.find(Locator::Css(css)).await
+            && el.text().await.is_ok_and(|t| t.contains(text))
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} never said {text:?}");
+}
+
+/// The walk-through: a ward coordinator signs in, filters to
+/// overdue reports, opens one (photos, timeline) and assigns it; accepts and
+/// assigns a new one found by its code; sees an officer's work and a new
+/// filing arrive without reloading; reads the statistics and downloads last
+/// month's XLSX; and no request leaves for another host.
 #[tokio::test]
 async fn a_ward_coordinator_works_the_queue_in_a_browser() {
     if common::is_postgres() {
         return;
     }
-    let app = TestApp::spawn().await;
+    let tiles = Tiles::start().await;
+    let tile_url = format!("{}/tiles/{{z}}/{{x}}/{{y}}.png", tiles.base);
+    let app = TestApp::spawn_with(|f| {
+        f.merge(figment::providers::Serialized::default(
+            "console.tile_url",
+            tile_url,
+        ))
+    })
+    .await;
     let city = app.city().await;
     app.user_with_role(Role::Coordinator, "coord.hk@hanoi.gov.vn", Some(city.ward))
         .await;
+    let officer = app
+        .user_with_role(Role::Officer, "officer.hk@hanoi.gov.vn", Some(city.ward))
+        .await;
+    let officer_id = officer.user_id;
     let citizen = app.register("0912345678").await;
     let photo = id_of(
         &app.upload(&citizen.access, "den.png", "image/png", common::png(64, 48))
@@ -136,63 +208,150 @@ async fn a_ward_coordinator_works_the_queue_in_a_browser() {
     );
     let mut body = TestApp::report_body(city.lights);
     body["media_ids"] = json!([photo]);
-    let first = app.file(&citizen.access, &body).await;
-    let (id, code) = (
-        id_of(&first),
-        first["code"].as_str().expect("code").to_owned(),
+    let late = id_of(&app.file(&citizen.access, &body).await);
+    act(&app, &city.admin.access, late, json!({"action": "accept"})).await;
+    let fresh = app
+        .file(&citizen.access, &TestApp::report_body(city.lights))
+        .await;
+    let (fresh_id, fresh_code) = (
+        id_of(&fresh),
+        fresh["code"].as_str().expect("code").to_owned(),
     );
+    // A month later the accepted one is overdue (and the sessions made
+    // before have expired: the citizen signs in again).
+    app.clock.set(app.clock.now() + chrono::Duration::days(30));
+    let citizen = app.login("0912345678", PASSWORD).await;
 
     let driver = Driver::start().await;
     let downloads = tempfile::tempdir().expect("tempdir");
     let c = driver.browser(downloads.path()).await;
     c.goto(&app.url("/console")).await.expect("goto");
 
-    // Sign in: the queue of the ward appears, with the report.
+    // Sign in: the ward's queue.
     type_into(&c, "#login-form input[name=login]", "coord.hk@hanoi.gov.vn").await;
     type_into(&c, "#login-form input[name=password]", PASSWORD).await;
     click(&c, "#login-form button[type=submit]").await;
-    wait_for(&c, &format!("#queue-rows tr[data-id='{id}']")).await;
+    let row = |id: uuid::Uuid| format!("#queue-rows tr[data-id='{id}']");
+    wait_for(&c, &row(fresh_id)).await;
+    wait_for(&c, &row(late)).await;
 
-    // Search without diacritics by its code: the filter goes into the URL.
-    type_into(&c, "#filters input[name=q]", &code.to_lowercase()).await;
+    // Overdue only: the filter goes into the URL.
+    click(&c, "#filters input[name=overdue]").await;
     click(&c, "#filters button[type=submit]").await;
-    wait_for(&c, &format!("#queue-rows tr[data-id='{id}']")).await;
+    wait_for_text(&c, &row(late), "Quá hạn").await;
     let url = c.current_url().await.expect("url");
-    assert!(url.as_str().contains("q="), "{url}");
+    assert!(url.as_str().contains("overdue=true"), "{url}");
+    assert!(c.find(Locator::Css(&row(fresh_id))).await.is_err());
 
-    // Open it and accept it, taking it on: only the offered actions show.
-    click(&c, &format!("#queue-rows tr[data-id='{id}']")).await;
+    // Open it: photo and timeline; reassign it to the officer.
+    click(&c, &row(late)).await;
     wait_for(&c, "#timeline li").await;
     wait_for(&c, "#report .photos img").await;
+    // The map: tiles from the configured tile server, allowed by the policy.
+    wait_for(&c, "#map img").await;
+    let loaded = || async {
+        c.execute(
+            "return [...document.querySelectorAll('#map img')].every(i => i.complete && i.naturalWidth > 0)",
+            vec![],
+        )
+        .await
+        .expect("script")
+            == json!(true)
+    };
+    for _ in 0..100 {
+        if loaded().await {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(loaded().await, "the map's tiles load");
+    assert_eq!(tiles.served(), 9);
     screenshot(&c, "console-report").await;
     assert!(
-        c.find(Locator::Css("#actions button[data-action=close]"))
+        c.find(Locator::Css("#actions button[data-action=accept]"))
             .await
             .is_err(),
-        "close is not offered on a submitted report"
+        "accept is not offered on an assigned report"
     );
-    click(&c, "#actions button[data-action=accept]").await;
-    click(&c, "form.act[data-action=accept] input[name=assign_me]").await;
-    click(&c, "form.act[data-action=accept] button[type=submit]").await;
-    // The page reloads the report, which now offers "start".
-    wait_for(&c, "#actions button[data-action=start]").await;
-    let r = app.report(id).await;
-    assert_eq!(r.status.as_str(), "assigned");
-    assert!(r.assignee_id.is_some());
+    click(&c, "#actions button[data-action=assign]").await;
+    wait_for(
+        &c,
+        &format!(
+            "form.act[data-action=assign] select[name=assignee_id] option[value='{officer_id}']"
+        ),
+    )
+    .await;
+    click(
+        &c,
+        &format!(
+            "form.act[data-action=assign] select[name=assignee_id] option[value='{officer_id}']"
+        ),
+    )
+    .await;
+    click(&c, "form.act[data-action=assign] button[type=submit]").await;
+    wait_for_text(&c, "#flash", "Đã thực hiện").await;
+    assert_eq!(app.report(late).await.assignee_id, Some(officer_id));
 
-    // Live: back in the queue, a report filed meanwhile shows up as new
-    // without a reload.
+    // The new one, found by its code without diacritics: accept and assign.
     c.goto(&app.url("/console#/queue")).await.expect("goto");
-    wait_for(&c, &format!("#queue-rows tr[data-id='{id}']")).await;
+    type_into(&c, "#filters input[name=q]", &fresh_code.to_lowercase()).await;
+    click(&c, "#filters button[type=submit]").await;
+    click(&c, &row(fresh_id)).await;
+    click(&c, "#actions button[data-action=accept]").await;
+    click(
+        &c,
+        &format!(
+            "form.act[data-action=accept] select[name=assignee_id] option[value='{officer_id}']"
+        ),
+    )
+    .await;
+    click(&c, "form.act[data-action=accept] button[type=submit]").await;
+    wait_for(&c, "#actions button[data-action=start]").await;
+    let r = app.report(fresh_id).await;
+    assert_eq!(r.status.as_str(), "assigned");
+    assert_eq!(r.assignee_id, Some(officer_id));
+
+    // Live: the officer (elsewhere) starts and resolves the late one, and a
+    // citizen files another; the queue shows both without a reload.
+    c.goto(&app.url("/console#/queue")).await.expect("goto");
+    wait_for(&c, &row(late)).await;
     wait_for(&c, "#live.on").await;
-    app.file(&citizen.access, &TestApp::report_body(city.lights))
-        .await;
-    click(&c, "#new-changes").await;
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("#queue-rows tr:nth-child(2)"))
+    // The officer, in a window of their own: start, then resolve with the
+    // public answer the form asks for.
+    let o = driver.browser(downloads.path()).await;
+    o.goto(&app.url(&format!("/console#/report/{late}")))
         .await
-        .expect("two reports after reloading");
+        .expect("goto");
+    type_into(
+        &o,
+        "#login-form input[name=login]",
+        "officer.hk@hanoi.gov.vn",
+    )
+    .await;
+    type_into(&o, "#login-form input[name=password]", PASSWORD).await;
+    click(&o, "#login-form button[type=submit]").await;
+    click(&o, "#actions button[data-action=start]").await;
+    click(&o, "form.act[data-action=start] button[type=submit]").await;
+    wait_for_text(&o, "#report", "Đang xử lý").await;
+    click(&o, "#actions button[data-action=resolve]").await;
+    type_into(
+        &o,
+        "form.act[data-action=resolve] textarea[name=public_message]",
+        "Đã thay bóng đèn.",
+    )
+    .await;
+    click(&o, "form.act[data-action=resolve] button[type=submit]").await;
+    wait_for_text(&o, "#report", "Đã xử lý").await;
+    o.close().await.expect("close");
+    // The coordinator's queue shows it without a reload.
+    wait_for_text(&c, &row(late), "Đã xử lý").await;
+    assert_eq!(app.report(late).await.status.as_str(), "resolved");
+    let third = id_of(
+        &app.file(&citizen.access, &TestApp::report_body(city.lights))
+            .await,
+    );
+    click(&c, "#new-changes").await;
+    wait_for(&c, &row(third)).await;
     screenshot(&c, "console-queue").await;
 
     // Statistics: the chart and the monthly table.
@@ -206,7 +365,6 @@ async fn a_ward_coordinator_works_the_queue_in_a_browser() {
         "{}",
         flash.text().await.unwrap_or_default()
     );
-
     // Last month as XLSX: the file arrives in the download folder.
     click(&c, "#download-xlsx").await;
     let mut saved = None;
@@ -233,10 +391,12 @@ async fn a_ward_coordinator_works_the_queue_in_a_browser() {
         )
         .await
         .expect("script");
+    // Only this server, and the tile server the settings name.
     let base = url::Url::parse(&app.url("/")).expect("url");
     let ours = base.origin().ascii_serialization();
     for o in origins.as_array().expect("list") {
-        assert_eq!(o.as_str(), Some(ours.as_str()), "a request left for {o}");
+        let o = o.as_str().unwrap_or_default();
+        assert!(o == ours || o == tiles.base, "a request left for {o}");
     }
     c.close().await.expect("close");
 }

@@ -2099,3 +2099,80 @@ async fn staff_views_say_what_the_caller_may_do_and_what_is_due_soon() {
     assert_eq!(started.status, 200, "{}", started.body);
     assert_eq!(started.body["allowed_actions"], json!(["resolve"]));
 }
+
+/// Whom a coordinator may assign to: the staff of a unit and below, within
+/// their scope; nobody outside it, never a citizen or a disabled account.
+#[tokio::test]
+async fn staff_people_lists_whom_a_report_can_be_assigned_to() {
+    let app = TestApp::spawn().await;
+    let s = staffed(&app).await;
+    let names = |token: String, unit: Uuid| {
+        let app = &app;
+        async move {
+            let res = app
+                .get(&format!("/api/v1/staff/people?unit={unit}"))
+                .token(&token)
+                .send()
+                .await;
+            assert_eq!(res.status, 200, "{}", res.body);
+            let mut v: Vec<(String, String)> = res
+                .body
+                .as_array()
+                .expect("list")
+                .iter()
+                .map(|p| {
+                    (
+                        p["role"].as_str().expect("role").to_owned(),
+                        p["unit"]["id"].as_str().expect("unit").to_owned(),
+                    )
+                })
+                .collect();
+            v.sort();
+            v
+        }
+    };
+    let ward = s.city.ward.to_string();
+    let other = s.other_ward.to_string();
+    assert_eq!(
+        names(s.ward_coord.access.clone(), s.city.ward).await,
+        [
+            ("coordinator".to_owned(), ward.clone()),
+            ("officer".to_owned(), ward.clone())
+        ]
+    );
+    // Outside the ward coordinator's scope: no one.
+    assert!(
+        names(s.ward_coord.access.clone(), s.other_ward)
+            .await
+            .is_empty()
+    );
+    // The city's coordinator sees the whole tree from the root.
+    let all = names(s.root_coord.access.clone(), s.city.root).await;
+    assert!(
+        all.contains(&("officer".to_owned(), other.clone())),
+        "{all:?}"
+    );
+    assert!(all.contains(&("coordinator".to_owned(), s.city.root.to_string())));
+    // A disabled officer is no longer offered.
+    let res = app
+        .patch(&format!("/api/v1/admin/users/{}", s.officer_id))
+        .token(&s.city.admin.access)
+        .json(&json!({"disabled": true}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(
+        names(s.ward_coord.access.clone(), s.city.ward).await,
+        [("coordinator".to_owned(), ward)]
+    );
+    app.get("/api/v1/staff/people")
+        .token(&s.ward_coord.access)
+        .send()
+        .await
+        .assert_problem(422, "validation-error");
+    app.get(&format!("/api/v1/staff/people?unit={}", s.city.ward))
+        .token(&s.citizen.access)
+        .send()
+        .await
+        .assert_problem(403, "forbidden");
+}

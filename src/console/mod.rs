@@ -5,6 +5,7 @@
 //! origin only, no inline script, photos as `blob:` URLs (they are fetched
 //! with the caller's token).
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use axum::Router;
@@ -13,24 +14,35 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sha2::{Digest, Sha256};
 
+use crate::config::ConsoleConfig;
 use crate::state::AppState;
 
 /// Where the console lives.
 pub const PATH: &str = "/console";
 
-/// The policy every console response carries.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
-     style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; font-src 'self'; \
-     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// The policy every console response carries; `tiles` is the map's tile
+/// origin, the one other place images may come from.
+pub fn content_security_policy(tiles: Option<&str>) -> String {
+    let img = match tiles {
+        Some(origin) => format!("'self' blob: data: {origin}"),
+        None => "'self' blob: data:".to_owned(),
+    };
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src {img}; \
+         connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
+}
 
 struct Asset {
-    body: &'static str,
+    body: Cow<'static, str>,
     content_type: &'static str,
     etag: HeaderValue,
 }
 
 impl Asset {
-    fn new(body: &'static str, content_type: &'static str) -> Asset {
+    fn new(body: impl Into<Cow<'static, str>>, content_type: &'static str) -> Asset {
+        let body = body.into();
         let hash = Sha256::digest(body.as_bytes());
         let etag = format!("\"{}\"", hex::encode(&hash[..8]));
         Asset {
@@ -40,15 +52,12 @@ impl Asset {
         }
     }
 
-    fn respond(&self, headers: &HeaderMap) -> Response {
+    fn respond(&self, headers: &HeaderMap, csp: &HeaderValue) -> Response {
         let fresh = headers
             .get(header::IF_NONE_MATCH)
             .is_some_and(|v| v.as_bytes() == self.etag.as_bytes());
         let common = [
-            (
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-            ),
+            (header::CONTENT_SECURITY_POLICY, csp.clone()),
             (
                 header::X_CONTENT_TYPE_OPTIONS,
                 HeaderValue::from_static("nosniff"),
@@ -71,7 +80,7 @@ impl Asset {
                 header::CONTENT_TYPE,
                 HeaderValue::from_static(self.content_type),
             )],
-            self.body,
+            self.body.clone(),
         )
             .into_response()
     }
@@ -92,19 +101,30 @@ static SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
 static STYLE: LazyLock<Asset> =
     LazyLock::new(|| Asset::new(include_str!("assets/app.css"), "text/css; charset=utf-8"));
 
-pub fn router() -> Router<AppState> {
+/// The console's routes, with the map settings of `config`.
+pub fn router(config: &ConsoleConfig) -> Router<AppState> {
+    let tiles = config.tile_origin();
+    let csp = HeaderValue::from_str(&content_security_policy(tiles.as_deref()))
+        .unwrap_or(HeaderValue::from_static("default-src 'self'"));
+    // What the script needs to know before signing in.
+    let settings = Asset::new(
+        serde_json::json!({ "tile_url": tiles.map(|_| config.tile_url.clone()) }).to_string(),
+        "application/json",
+    );
+    let serve = move |asset: &'static LazyLock<Asset>| {
+        let csp = csp.clone();
+        get(move |h: HeaderMap| async move { asset.respond(&h, &csp) })
+    };
+    let settings_csp = HeaderValue::from_str(&content_security_policy(None))
+        .unwrap_or(HeaderValue::from_static("default-src 'self'"));
+    let settings = std::sync::Arc::new(settings);
     Router::new()
-        .route(PATH, get(|h: HeaderMap| async move { INDEX.respond(&h) }))
+        .route(PATH, serve(&INDEX))
+        .route("/console/", serve(&INDEX))
+        .route("/console/app.js", serve(&SCRIPT))
+        .route("/console/app.css", serve(&STYLE))
         .route(
-            "/console/",
-            get(|h: HeaderMap| async move { INDEX.respond(&h) }),
-        )
-        .route(
-            "/console/app.js",
-            get(|h: HeaderMap| async move { SCRIPT.respond(&h) }),
-        )
-        .route(
-            "/console/app.css",
-            get(|h: HeaderMap| async move { STYLE.respond(&h) }),
+            "/console/config.json",
+            get(move |h: HeaderMap| async move { settings.respond(&h, &settings_csp) }),
         )
 }

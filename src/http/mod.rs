@@ -116,7 +116,7 @@ pub fn build_app(state: AppState) -> Router {
 
     router
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
-        .merge(crate::console::router())
+        .merge(crate::console::router(&state.config.console))
         .fallback(fallback)
         // Inner layers (apply per route, so MatchedPath is known to metrics).
         .layer(

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -19,11 +20,11 @@ use super::queries;
 use super::queue::{self, QueueCursor, QueueFilter, Sort};
 use super::scope::StaffScope;
 use super::staff::{self, ActionInput};
-use super::view::{ReportBody, StaffLens, staff_bodies};
+use super::view::{ReportBody, StaffLens, UnitRef, staff_bodies};
 use crate::auth::extract::Staff;
 use crate::domain::geo::BBox;
 use crate::domain::{Priority, Role};
-use crate::entities::report_events;
+use crate::entities::{report_events, users};
 use crate::error::{AppError, AppResult, ProblemBody};
 use crate::http::extract::{ValidatedJson, ValidatedQuery};
 use crate::http::openapi;
@@ -40,6 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(add_note))
         .routes(routes!(events))
         .routes(routes!(similar))
+        .routes(routes!(people))
 }
 
 fn statuses() -> utoipa::openapi::schema::Array {
@@ -507,6 +509,102 @@ async fn similar(
     )
     .await?;
     Ok(Json(items))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeopleQuery {
+    /// The unit (with the units under it) whose staff to list.
+    #[param(required = true)]
+    pub unit: Option<Uuid>,
+}
+
+impl Validate for PeopleQuery {
+    fn validate(&self) -> AppResult<()> {
+        let mut c = Check::new();
+        c.required("unit", &self.unit);
+        c.finish()
+    }
+}
+
+/// A member of staff someone may assign a report to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonBody {
+    pub id: Uuid,
+    pub full_name: String,
+    /// `officer` or `coordinator`.
+    pub role: Role,
+    pub unit: UnitRef,
+}
+
+/// How many people one answer lists at most.
+const PEOPLE_LIMIT: u64 = 500;
+
+/// Whom a report can be assigned to: the active officers and coordinators
+/// of a unit and the units under it, within the caller's scope, by unit and
+/// name (at most 500). A unit outside the scope lists no one.
+#[utoipa::path(get, path = "/staff/people", tag = "staff", security(("bearer" = [])),
+    params(PeopleQuery),
+    responses(
+        (status = 200, body = Vec<PersonBody>),
+        (status = 403, description = "Not staff", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    ))]
+async fn people(
+    State(state): State<AppState>,
+    Staff(user): Staff,
+    ValidatedQuery(q): ValidatedQuery<PeopleQuery>,
+) -> AppResult<Json<Vec<PersonBody>>> {
+    let scope = StaffScope::of(&state.db, &user.actor())
+        .await?
+        .ok_or(AppError::Forbidden)?;
+    let refs = crate::org::reference::current(&state.db).await?;
+    let units: Vec<Uuid> = q
+        .unit
+        .map(|u| refs.subtree(u))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|u| scope.contains(Some(*u)) && refs.units.contains_key(u))
+        .collect();
+    if units.is_empty() {
+        return Ok(Json(vec![]));
+    }
+    let mut found = users::Entity::find()
+        .filter(users::Column::UnitId.is_in(units))
+        .filter(users::Column::Role.is_in([Role::Officer, Role::Coordinator]))
+        .filter(users::Column::DisabledAt.is_null())
+        .filter(users::Column::DeletedAt.is_null())
+        .order_by_asc(users::Column::FullName)
+        .order_by_asc(users::Column::Id)
+        .limit(PEOPLE_LIMIT)
+        .all(&state.db)
+        .await?;
+    found.sort_by(|a, b| {
+        let unit = |u: &users::Model| {
+            u.unit_id
+                .and_then(|id| refs.units.get(&id))
+                .map(|m| m.name.clone())
+        };
+        unit(a).cmp(&unit(b))
+    });
+    Ok(Json(
+        found
+            .into_iter()
+            .filter_map(|u| {
+                let unit = u.unit_id.and_then(|id| refs.units.get(&id))?;
+                Some(PersonBody {
+                    id: u.id,
+                    full_name: u.full_name,
+                    role: u.role,
+                    unit: UnitRef {
+                        id: unit.id,
+                        code: unit.code.clone(),
+                        name: unit.name.clone(),
+                    },
+                })
+            })
+            .collect(),
+    ))
 }
 
 /// What staff of `role` see on top of a report now (`allowed_actions`,

@@ -37,7 +37,7 @@ const TEXT = {
     "a.reject": "Từ chối", "a.mark_duplicate": "Đánh dấu trùng", "a.recategorize": "Đổi lĩnh vực",
     "a.reopen": "Mở lại", "a.close": "Đóng", "a.extend": "Gia hạn",
     "p.public_message": "Trả lời công khai cho người dân", "p.internal_note": "Ghi chú nội bộ (không bắt buộc)",
-    "p.unit_id": "Đơn vị xử lý", "p.assign_me": "Giao cho tôi", "p.category_id": "Lĩnh vực mới",
+    "p.unit_id": "Đơn vị xử lý", "p.assignee_id": "Người xử lý", "p.category_id": "Lĩnh vực mới",
     "p.duplicate_of": "Trùng với phản ánh", "p.due_at": "Hạn mới", "p.reason": "Lý do",
     "p.priority": "Mức độ", "p.normal": "Thường", "p.urgent": "Khẩn",
     "st.title": "Thống kê", "st.from": "Từ tháng", "st.to": "Đến tháng", "st.group": "Nhóm theo",
@@ -80,7 +80,7 @@ const TEXT = {
     "a.reject": "Reject", "a.mark_duplicate": "Mark duplicate", "a.recategorize": "Recategorize",
     "a.reopen": "Reopen", "a.close": "Close", "a.extend": "Extend",
     "p.public_message": "Public answer to the citizen", "p.internal_note": "Internal note (optional)",
-    "p.unit_id": "Unit", "p.assign_me": "Assign to me", "p.category_id": "New category",
+    "p.unit_id": "Unit", "p.assignee_id": "Assignee", "p.category_id": "New category",
     "p.duplicate_of": "Duplicate of", "p.due_at": "New deadline", "p.reason": "Reason",
     "p.priority": "Priority", "p.normal": "Normal", "p.urgent": "Urgent",
     "st.title": "Statistics", "st.from": "From month", "st.to": "To month", "st.group": "Group by",
@@ -236,6 +236,42 @@ async function api(path, { method = "GET", body, headers = {}, raw = false } = {
 async function blobUrl(path) {
   const res = await api(path, { raw: true });
   return URL.createObjectURL(await res.blob());
+}
+
+// ---- Settings ----------------------------------------------------------------
+
+// What the server says before sign-in: the map's tile URL, if any.
+const settings = { tile_url: null };
+async function loadSettings() {
+  try {
+    Object.assign(settings, await (await fetch("/console/config.json")).json());
+  } catch { /* no map */ }
+}
+
+// The location on a map of 3 × 3 tiles when tiles are configured; without
+// them, the coordinates and address say where it is.
+function map(lat, lng) {
+  if (!settings.tile_url) return null;
+  const z = 16, n = 2 ** z, size = 128;
+  const x = ((lng + 180) / 360) * n;
+  const rad = (lat * Math.PI) / 180;
+  const y = ((1 - Math.log(Math.tan(rad) + 1 / Math.cos(rad)) / Math.PI) / 2) * n;
+  const [x0, y0] = [Math.floor(x) - 1, Math.floor(y) - 1];
+  const box = h("div", { class: "map", id: "map" });
+  for (let j = 0; j < 3; j += 1) {
+    for (let i = 0; i < 3; i += 1) {
+      const src = settings.tile_url.replace("{z}", z).replace("{x}", x0 + i).replace("{y}", y0 + j);
+      const img = h("img", { src, alt: "", width: size, height: size });
+      img.style.left = `${i * size}px`;
+      img.style.top = `${j * size}px`;
+      box.append(img);
+    }
+  }
+  const pin = h("span", { class: "pin", title: `${lat}, ${lng}` });
+  pin.style.left = `${(x - x0) * size}px`;
+  pin.style.top = `${(y - y0) * size}px`;
+  box.append(pin);
+  return box;
 }
 
 // ---- Reference data -------------------------------------------------------
@@ -504,6 +540,7 @@ async function viewReport(id) {
     h("dt", {}, t("r.due")), h("dd", {}, when(r.due_at)),
     h("dt", {}, t("r.location")), h("dd", {}, `${r.lat.toFixed(6)}, ${r.lng.toFixed(6)}`),
     h("dt", {}, t("r.address")), h("dd", {}, r.address ?? "—"),
+    settings.tile_url ? [h("dt", {}, ""), h("dd", {}, map(r.lat, r.lng))] : null,
     r.reporter ? [h("dt", {}, t("r.reporter")), h("dd", {}, [r.reporter.full_name, r.reporter.phone, r.reporter.email].filter(Boolean).join(" · "))] : null,
     r.is_anonymous ? [h("dt", {}, ""), h("dd", { class: "muted" }, t("r.anonymous"))] : null);
   const timeline = h("ol", { class: "timeline", id: "timeline" }, events.map((e) =>
@@ -555,8 +592,21 @@ function actionForm(r, action, similar) {
   const fields = [];
   const needsMessage = action === "resolve" || action === "reject";
   if (["accept", "assign"].includes(action)) {
-    fields.push(h("label", {}, t("p.unit_id"), h("select", { name: "unit_id" }, unitOptions(r.unit?.id ?? "", "—"))));
-    fields.push(h("label", {}, h("input", { type: "checkbox", name: "assign_me" }), t("p.assign_me")));
+    // Whom to give it to: the staff of the chosen unit (and below), as the
+    // server lists them for the caller's scope.
+    const unit = h("select", { name: "unit_id" }, unitOptions(r.unit?.id ?? "", "—"));
+    const assignee = h("select", { name: "assignee_id" }, h("option", { value: "" }, "—"));
+    const people = async () => {
+      const u = unit.value || r.unit?.id;
+      const list = u ? await api(`staff/people?unit=${u}`).catch(() => []) : [];
+      assignee.replaceChildren(...options(list.map((p) => ({
+        value: p.id, label: `${p.full_name} (${t(`role.${p.role}`)}, ${p.unit.name})`,
+      })), "", "—"));
+    };
+    unit.addEventListener("change", people);
+    people();
+    fields.push(h("label", {}, t("p.unit_id"), unit));
+    fields.push(h("label", {}, t("p.assignee_id"), assignee));
     fields.push(h("label", {}, t("p.priority"), h("select", { name: "priority" },
       options([{ value: "normal", label: t("p.normal") }, { value: "urgent", label: t("p.urgent") }], r.priority))));
   }
@@ -578,11 +628,10 @@ function actionForm(r, action, similar) {
     ev.preventDefault();
     const d = new FormData(form);
     const body = { action };
-    for (const k of ["unit_id", "priority", "category_id", "duplicate_of", "reason", "public_message", "internal_note"]) {
+    for (const k of ["unit_id", "assignee_id", "priority", "category_id", "duplicate_of", "reason", "public_message", "internal_note"]) {
       const v = d.get(k);
       if (v) body[k] = v;
     }
-    if (d.get("assign_me")) body.assignee_id = session.user.id;
     if (d.get("due_at")) body.due_at = new Date(d.get("due_at")).toISOString();
     try {
       await api(`staff/reports/${r.id}/actions`, { method: "POST", body, headers: { "If-Match": `"${r.version}"` } });
@@ -717,6 +766,7 @@ async function start() {
     location.hash = "#/login";
   });
   window.addEventListener("hashchange", route);
+  await loadSettings();
   if (sessionStorage.getItem(REFRESH_KEY)) {
     try {
       await refresh();
