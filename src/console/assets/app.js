@@ -540,7 +540,6 @@ async function viewReport(id) {
     h("dt", {}, t("r.due")), h("dd", {}, when(r.due_at)),
     h("dt", {}, t("r.location")), h("dd", {}, `${r.lat.toFixed(6)}, ${r.lng.toFixed(6)}`),
     h("dt", {}, t("r.address")), h("dd", {}, r.address ?? "—"),
-    settings.tile_url ? [h("dt", {}, ""), h("dd", {}, map(r.lat, r.lng))] : null,
     r.reporter ? [h("dt", {}, t("r.reporter")), h("dd", {}, [r.reporter.full_name, r.reporter.phone, r.reporter.email].filter(Boolean).join(" · "))] : null,
     r.is_anonymous ? [h("dt", {}, ""), h("dd", { class: "muted" }, t("r.anonymous"))] : null);
   const timeline = h("ol", { class: "timeline", id: "timeline" }, events.map((e) =>
@@ -576,7 +575,7 @@ async function viewReport(id) {
     h("p", {}, h("a", { href: sessionStorage.getItem("cf.queue") || "#/queue" }, t("r.back"))),
     h("div", { class: "report", id: "report", dataset: { version: r.version } },
       h("div", {},
-        h("div", { class: "card" }, h("h1", {}, h("span", { class: "code" }, r.code), " ", r.title), h("p", {}, r.description), photos),
+        h("div", { class: "card" }, h("h1", {}, h("span", { class: "code" }, r.code), " ", r.title), h("p", {}, r.description), photos, map(r.lat, r.lng)),
         similarBox),
       h("div", {}, h("div", { class: "card" }, facts), actionBox,
         h("div", { class: "card" }, h("h2", {}, t("r.timeline")), timeline, noteForm))));
