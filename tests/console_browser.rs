@@ -400,3 +400,67 @@ async fn a_ward_coordinator_works_the_queue_in_a_browser() {
     }
     c.close().await.expect("close");
 }
+
+/// In English at a click; and when the session ends (an administrator
+/// revokes it), the console says so on the sign-in page and, signed in
+/// again, returns to the same filtered queue.
+#[tokio::test]
+async fn a_session_ended_returns_to_the_same_queue_in_the_chosen_language() {
+    if common::is_postgres() {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let city = app.city().await;
+    let coord = app
+        .user_with_role(Role::Coordinator, "coord.hk@hanoi.gov.vn", Some(city.ward))
+        .await;
+    let citizen = app.register("0912345678").await;
+    let id = id_of(
+        &app.file(&citizen.access, &TestApp::report_body(city.lights))
+            .await,
+    );
+
+    let driver = Driver::start().await;
+    let downloads = tempfile::tempdir().expect("tempdir");
+    let c = driver.browser(downloads.path()).await;
+    // A link to a filtered queue asks for sign-in first, then opens it.
+    c.goto(&app.url("/console#/queue?q=den+duong"))
+        .await
+        .expect("goto");
+    let sign_in = || async {
+        type_into(&c, "#login-form input[name=login]", "coord.hk@hanoi.gov.vn").await;
+        type_into(&c, "#login-form input[name=password]", PASSWORD).await;
+        click(&c, "#login-form button[type=submit]").await;
+        wait_for(&c, &format!("#queue-rows tr[data-id='{id}']")).await;
+        let url = c.current_url().await.expect("url");
+        assert!(url.as_str().ends_with("#/queue?q=den+duong"), "{url}");
+    };
+    sign_in().await;
+    let q = wait_for(&c, "#filters input[name=q]").await;
+    assert_eq!(
+        q.prop("value").await.expect("value").as_deref(),
+        Some("den duong")
+    );
+
+    // English at a click.
+    click(&c, "#lang").await;
+    wait_for_text(&c, "#nav", "Queue").await;
+    wait_for_text(&c, "#filters", "Search").await;
+
+    // An administrator ends every session of the account: the next call is
+    // refused, the refresh too, and the console says so.
+    let res = app
+        .post(&format!(
+            "/api/v1/admin/users/{}/revoke-sessions",
+            coord.user_id
+        ))
+        .token(&city.admin.access)
+        .send()
+        .await;
+    assert_eq!(res.status, 204, "{}", res.body);
+    click(&c, "#filters button[type=submit]").await;
+    wait_for(&c, "#login-form").await;
+    wait_for_text(&c, "#flash", "Your session has ended").await;
+    sign_in().await;
+    c.close().await.expect("close");
+}

@@ -10,9 +10,11 @@ use sea_orm::EntityTrait;
 use uuid::Uuid;
 
 use super::scope::{Access, StaffScope, access};
+use super::view::StaffLens;
 use crate::auth::extract::{Citizen, CurrentUser, Staff};
+use crate::domain::Role;
 use crate::entities::reports;
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::messages::Msg;
 use crate::state::AppState;
 
@@ -202,6 +204,17 @@ fn parse_if_match(s: &str) -> Option<Option<i32>> {
         return None;
     }
     n.parse::<i32>().ok().map(Some)
+}
+
+/// What staff of `role` see on top of a report now (`allowed_actions`,
+/// `due_soon`).
+pub async fn staff_lens(state: &AppState, role: Role) -> AppResult<StaffLens> {
+    StaffLens::load(
+        state.ctx(),
+        role,
+        state.config.notifications.deadline_warning_hours,
+    )
+    .await
 }
 
 #[cfg(test)]

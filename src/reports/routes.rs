@@ -12,7 +12,9 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::dto::MessageRequest;
-use super::extract::{ETag, FollowableReport, OwnReport, ParticipantReport, ReportId, etag};
+use super::extract::{
+    ETag, FollowableReport, OwnReport, ParticipantReport, ReportId, etag, staff_lens,
+};
 use super::lifecycle::Status;
 use super::queries::{self, PublicFilter};
 use super::scope::Access;
@@ -256,7 +258,7 @@ async fn get_report(
 ) -> AppResult<(ETag, Json<ReportBody>)> {
     let actor = viewer.as_ref().map(CurrentUser::actor);
     let lens = match &actor {
-        Some(a) if a.role.is_staff() => Some(super::staff_routes::lens(&state, a.role).await?),
+        Some(a) if a.role.is_staff() => Some(staff_lens(&state, a.role).await?),
         _ => None,
     };
     let body = view::one(

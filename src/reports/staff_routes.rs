@@ -13,14 +13,14 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::dto::MessageRequest;
-use super::extract::{ETag, ScopedReport, etag, if_match_version};
+use super::extract::{ETag, ScopedReport, etag, if_match_version, staff_lens};
 use super::lifecycle::Action;
 use super::lifecycle::Status;
 use super::queries;
 use super::queue::{self, QueueCursor, QueueFilter, Sort};
 use super::scope::StaffScope;
 use super::staff::{self, ActionInput};
-use super::view::{ReportBody, StaffLens, UnitRef, staff_bodies};
+use super::view::{ReportBody, UnitRef, staff_bodies};
 use crate::auth::extract::Staff;
 use crate::domain::geo::BBox;
 use crate::domain::{Priority, Role};
@@ -372,7 +372,7 @@ async fn queue_list(
         false,
         i18n::current(),
         now,
-        &lens(&state, user.role).await?,
+        &staff_lens(&state, user.role).await?,
     )
     .await?;
     Ok(Json(Page { items, next_cursor }))
@@ -422,7 +422,7 @@ async fn act(
         true,
         i18n::current(),
         state.clock.now(),
-        &lens(&state, user.role).await?,
+        &staff_lens(&state, user.role).await?,
     )
     .await?;
     Ok((tag, Json(v.pop().ok_or(AppError::NotFound)?)))
@@ -505,7 +505,7 @@ async fn similar(
         false,
         i18n::current(),
         state.clock.now(),
-        &lens(&state, user.role).await?,
+        &staff_lens(&state, user.role).await?,
     )
     .await?;
     Ok(Json(items))
@@ -605,15 +605,4 @@ async fn people(
             })
             .collect(),
     ))
-}
-
-/// What staff of `role` see on top of a report now (`allowed_actions`,
-/// `due_soon`).
-pub(crate) async fn lens(state: &AppState, role: Role) -> AppResult<StaffLens> {
-    StaffLens::load(
-        state.ctx(),
-        role,
-        state.config.notifications.deadline_warning_hours,
-    )
-    .await
 }

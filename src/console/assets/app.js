@@ -458,7 +458,9 @@ async function viewQueue(query) {
       status: d.getAll("status"), category: d.get("category"), unit: d.get("unit"), assignee: d.get("assignee"),
       overdue: d.get("overdue") !== null, q: d.get("q").trim(), from: d.get("from"), to: d.get("to"),
     };
-    location.hash = `#/queue?${filtersQuery(next)}`;
+    const hash = `#/queue?${filtersQuery(next)}`;
+    // The same filters again: load the queue again.
+    if (location.hash === hash) route(); else location.hash = hash;
   });
   const tbody = h("tbody", { id: "queue-rows" });
   const newbar = h("div", { class: "newbar", hidden: true });
