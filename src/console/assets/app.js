@@ -125,6 +125,16 @@ function h(tag, attrs = {}, ...children) {
 const $ = (sel) => document.querySelector(sel);
 const app = () => $("#app");
 
+// Each navigation draws only if it is still the latest: a view that was
+// still loading when the user moved on (or the stream reloaded the page)
+// must not cover the newer one.
+let routeSeq = 0;
+function draw(seq, ...nodes) {
+  if (seq !== routeSeq) return false;
+  app().replaceChildren(...nodes);
+  return true;
+}
+
 // A line above the page: news fades after a few seconds, errors stay until
 // the next message.
 function flash(message, kind = "info") {
@@ -435,7 +445,7 @@ function filtersQuery(f) {
   return p.toString();
 }
 
-async function viewQueue(query) {
+async function viewQueue(query, seq) {
   const f = filtersFrom(query);
   const form = h("form", { class: "card filters", id: "filters" },
     h("fieldset", {}, h("legend", { class: "muted" }, t("f.status")),
@@ -468,7 +478,7 @@ async function viewQueue(query) {
   const table = h("table", { id: "queue" },
     h("thead", {}, h("tr", {}, ["q.code", "q.title", "q.category", "q.unit", "q.status", "q.due", "q.created"].map((k) => h("th", {}, t(k))))),
     tbody);
-  app().replaceChildren(form, newbar, table, more);
+  if (!draw(seq, form, newbar, table, more)) return;
 
   const base = filtersQuery(f);
   const rows = new Map();
@@ -495,6 +505,7 @@ async function viewQueue(query) {
     if (res.next_cursor) more.append(h("button", { id: "load-more", onclick: () => page(res.next_cursor) }, t("q.more")));
   }
   await page(null);
+  if (seq !== routeSeq) return;
 
   // Live: a report already shown is redrawn in place; anything else counts
   // as new, quietly, until the user reloads.
@@ -521,7 +532,7 @@ async function viewQueue(query) {
   stream.start();
 }
 
-async function viewReport(id) {
+async function viewReport(id, seq) {
   const res = await api(`reports/${id}`, { raw: true });
   const r = await res.json();
   const [events, similar] = await Promise.all([
@@ -573,14 +584,14 @@ async function viewReport(id) {
       h("div", {}, h("a", { href: `#/report/${s.id}` }, s.code), " ", statusTag(s.status)),
       h("strong", {}, s.title), h("p", { class: "muted" }, s.description.slice(0, 200)))))
       : h("p", { class: "muted" }, t("r.noSimilar")));
-  app().replaceChildren(
+  if (!draw(seq,
     h("p", {}, h("a", { href: sessionStorage.getItem("cf.queue") || "#/queue" }, t("r.back"))),
     h("div", { class: "report", id: "report", dataset: { version: r.version } },
       h("div", {},
         h("div", { class: "card" }, h("h1", {}, h("span", { class: "code" }, r.code), " ", r.title), h("p", {}, r.description), photos, map(r.lat, r.lng)),
         similarBox),
       h("div", {}, h("div", { class: "card" }, facts), actionBox,
-        h("div", { class: "card" }, h("h2", {}, t("r.timeline")), timeline, noteForm))));
+        h("div", { class: "card" }, h("h2", {}, t("r.timeline")), timeline, noteForm))))) return;
   const off = stream.on((event, p) => {
     if (p?.report_id === id) route();
   });
@@ -657,7 +668,7 @@ function month(offset) {
   return d.toISOString().slice(0, 7);
 }
 
-async function viewStats(query) {
+async function viewStats(query, seq) {
   const p = new URLSearchParams(query);
   const from = p.get("from") || month(-11), to = p.get("to") || month(0);
   const group = p.get("group_by") || "unit";
@@ -692,7 +703,7 @@ async function viewStats(query) {
     h("button", { type: "button", id: "download-csv", onclick: download("csv") }, "CSV"));
   const tableBox = h("div", { class: "card" });
   const rankingBox = h("div", { class: "card" }, h("h2", {}, `${t("st.ranking")} ${last}`));
-  app().replaceChildren(h("h1", {}, t("st.title")), form, chart, downloads, tableBox, rankingBox);
+  if (!draw(seq, h("h1", {}, t("st.title")), form, chart, downloads, tableBox, rankingBox)) return;
 
   const pct = (x) => (x === null || x === undefined ? "—" : `${(x * 100).toFixed(1)}%`);
   blobUrl(`stats/monthly/chart.svg?from=${from}&to=${to}`)
@@ -719,6 +730,7 @@ async function viewStats(query) {
 
 let leaving = [];
 async function route() {
+  const seq = ++routeSeq;
   for (const off of leaving) off();
   leaving = [];
   const [path, query = ""] = location.hash.replace(/^#/, "").split("?");
@@ -740,11 +752,11 @@ async function route() {
   try {
     if (path !== "/login" && !refs.categories.length) await loadRefs();
     if (path === "/login") viewLogin();
-    else if (path.startsWith("/report/")) await viewReport(path.slice("/report/".length));
-    else if (path === "/stats") await viewStats(query);
+    else if (path.startsWith("/report/")) await viewReport(path.slice("/report/".length), seq);
+    else if (path === "/stats") await viewStats(query, seq);
     else {
       sessionStorage.setItem("cf.queue", location.hash || "#/queue");
-      await viewQueue(query);
+      await viewQueue(query, seq);
     }
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;
