@@ -20,8 +20,27 @@ struct Driver {
     url: String,
 }
 
+/// Installs the browser once per test process when it is missing
+/// (`tests/install-browser.sh`: Debian packages, never a download).
+async fn ensure_browser() {
+    static DONE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    DONE.get_or_init(|| async {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/install-browser.sh");
+        let status = tokio::process::Command::new(script)
+            .status()
+            .await
+            .expect("run tests/install-browser.sh");
+        assert!(
+            status.success(),
+            "tests/install-browser.sh could not install chromium and chromium-driver"
+        );
+    })
+    .await;
+}
+
 impl Driver {
     async fn start() -> Driver {
+        ensure_browser().await;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -31,7 +50,7 @@ impl Driver {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("chromedriver: install Debian's chromium and chromium-driver (.ci/run does)");
+            .expect("chromedriver (tests/install-browser.sh installs it)");
         // Owned at once, so it is stopped (Drop) whatever happens next.
         let driver = Driver {
             child,
