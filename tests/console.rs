@@ -49,21 +49,20 @@ async fn the_console_is_served_under_a_strict_policy() {
     }
 }
 
+/// The text the server answers at `path`.
+async fn served(app: &TestApp, path: &str) -> String {
+    let res = app.client.get(app.url(path)).send().await.expect("sent");
+    assert_eq!(res.status(), 200, "{path}");
+    res.text().await.expect("body")
+}
+
 /// No inline script or style, which the policy would block: the page only
 /// loads the script and the style sheet, and the script never keeps a token
 /// in `localStorage`.
 #[tokio::test]
 async fn the_page_has_no_inline_script_and_keeps_tokens_out_of_local_storage() {
     let app = TestApp::spawn().await;
-    let html = app
-        .client
-        .get(app.url("/console"))
-        .send()
-        .await
-        .expect("sent")
-        .text()
-        .await
-        .expect("body");
+    let html = served(&app, "/console").await;
     assert_eq!(html.matches("<script").count(), 1);
     assert!(html.contains(r#"<script src="/console/app.js" defer></script>"#));
     assert!(!html.contains("<style") && !html.contains(" style="));
@@ -72,15 +71,7 @@ async fn the_page_has_no_inline_script_and_keeps_tokens_out_of_local_storage() {
         html.contains(r#"<html lang="vi">"#),
         "Vietnamese by default"
     );
-    let js = app
-        .client
-        .get(app.url("/console/app.js"))
-        .send()
-        .await
-        .expect("sent")
-        .text()
-        .await
-        .expect("body");
+    let js = served(&app, "/console/app.js").await;
     for line in js.lines().filter(|l| l.contains("localStorage.setItem")) {
         assert!(line.contains("\"cf.lang\""), "only the language: {line}");
     }

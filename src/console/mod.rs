@@ -111,20 +111,20 @@ pub fn router(config: &ConsoleConfig) -> Router<AppState> {
         serde_json::json!({ "tile_url": tiles.map(|_| config.tile_url.clone()) }).to_string(),
         "application/json",
     );
-    let serve = move |asset: &'static LazyLock<Asset>| {
-        let csp = csp.clone();
-        get(move |h: HeaderMap| async move { asset.respond(&h, &csp) })
-    };
-    let settings_csp = HeaderValue::from_str(&content_security_policy(None))
-        .unwrap_or(HeaderValue::from_static("default-src 'self'"));
     let settings = std::sync::Arc::new(settings);
+    let serve = |asset: &'static LazyLock<Asset>| respond_with(LazyLock::force(asset), csp.clone());
     Router::new()
         .route(PATH, serve(&INDEX))
         .route("/console/", serve(&INDEX))
         .route("/console/app.js", serve(&SCRIPT))
         .route("/console/app.css", serve(&STYLE))
-        .route(
-            "/console/config.json",
-            get(move |h: HeaderMap| async move { settings.respond(&h, &settings_csp) }),
-        )
+        .route("/console/config.json", respond_with(settings, csp.clone()))
+}
+
+/// A GET route answering with `asset` under the policy `csp`.
+fn respond_with<A>(asset: A, csp: HeaderValue) -> axum::routing::MethodRouter<AppState>
+where
+    A: std::ops::Deref<Target = Asset> + Clone + Send + Sync + 'static,
+{
+    get(move |h: HeaderMap| async move { asset.respond(&h, &csp) })
 }

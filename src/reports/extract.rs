@@ -28,15 +28,14 @@ async fn report_id<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<Uuid,
 /// The report and how `viewer` stands to it; 404 when they may not see it.
 async fn load_visible(
     state: &AppState,
-    viewer: Option<&CurrentUser>,
+    viewer: &CurrentUser,
     id: Uuid,
 ) -> Result<(reports::Model, Access), AppError> {
     let r = reports::Entity::find_by_id(id)
         .one(&state.db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let actor = viewer.map(CurrentUser::actor);
-    let a = access(&state.db, actor.as_ref(), &r)
+    let a = access(&state.db, Some(&viewer.actor()), &r)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok((r, a))
@@ -73,7 +72,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let user = CurrentUser::from_request_parts(parts, state).await?;
         let id = report_id(parts, state).await?;
-        let (report, access) = load_visible(&AppState::from_ref(state), Some(&user), id).await?;
+        let (report, access) = load_visible(&AppState::from_ref(state), &user, id).await?;
         if !access.is_full() {
             return Err(AppError::NotFound);
         }
@@ -102,7 +101,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let user = CurrentUser::from_request_parts(parts, state).await?;
         let id = report_id(parts, state).await?;
-        let (report, access) = load_visible(&AppState::from_ref(state), Some(&user), id).await?;
+        let (report, access) = load_visible(&AppState::from_ref(state), &user, id).await?;
         if access != Access::Owner {
             return Err(AppError::Forbidden);
         }
@@ -126,7 +125,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Citizen(user) = Citizen::from_request_parts(parts, state).await?;
         let id = report_id(parts, state).await?;
-        let (report, _) = load_visible(&AppState::from_ref(state), Some(&user), id).await?;
+        let (report, _) = load_visible(&AppState::from_ref(state), &user, id).await?;
         if !report.is_public {
             return Err(AppError::NotFound);
         }

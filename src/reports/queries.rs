@@ -7,10 +7,12 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::scope::public_only;
+use super::scope::{StaffScope, public_only};
+use crate::domain::Role;
 use crate::domain::geo::BBox;
-use crate::entities::{categories, report_events, reports};
+use crate::entities::{categories, report_events, reports, units, users};
 use crate::error::AppResult;
+use crate::org::reference::Reference;
 use crate::pagination::{Keyset, newest_first};
 
 /// Newest first, after `cursor`, `limit + 1` rows (to know if there is more).
@@ -89,4 +91,44 @@ pub async fn timeline<C: ConnectionTrait>(
         .order_by_asc(report_events::Column::Id)
         .all(db)
         .await?)
+}
+
+/// Whom a report can be assigned to: the active officers and coordinators of
+/// `unit` and the units under it that `scope` covers, with their unit, by
+/// unit name and then their own (at most `limit`).
+pub async fn assignable<C: ConnectionTrait>(
+    db: &C,
+    refs: &Reference,
+    scope: &StaffScope,
+    unit: Uuid,
+    limit: u64,
+) -> AppResult<Vec<(users::Model, units::Model)>> {
+    let ids: Vec<Uuid> = refs
+        .subtree(unit)
+        .into_iter()
+        .filter(|u| scope.contains(Some(*u)) && refs.units.contains_key(u))
+        .collect();
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let people = users::Entity::find()
+        .filter(users::Column::UnitId.is_in(ids))
+        .filter(users::Column::Role.is_in([Role::Officer, Role::Coordinator]))
+        .filter(users::Column::DisabledAt.is_null())
+        .filter(users::Column::DeletedAt.is_null())
+        .order_by_asc(users::Column::FullName)
+        .order_by_asc(users::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let mut out: Vec<(users::Model, units::Model)> = people
+        .into_iter()
+        .filter_map(|p| {
+            let unit = p.unit_id.and_then(|id| refs.units.get(&id))?.clone();
+            Some((p, unit))
+        })
+        .collect();
+    // Stable: by name within each unit, as read.
+    out.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+    Ok(out)
 }

@@ -5,7 +5,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -24,7 +23,7 @@ use super::view::{ReportBody, UnitRef, staff_bodies};
 use crate::auth::extract::Staff;
 use crate::domain::geo::BBox;
 use crate::domain::{Priority, Role};
-use crate::entities::{report_events, users};
+use crate::entities::report_events;
 use crate::error::{AppError, AppResult, ProblemBody};
 use crate::http::extract::{ValidatedJson, ValidatedQuery};
 use crate::http::openapi;
@@ -559,49 +558,20 @@ async fn people(
         .await?
         .ok_or(AppError::Forbidden)?;
     let refs = crate::org::reference::current(&state.db).await?;
-    let units: Vec<Uuid> = q
-        .unit
-        .map(|u| refs.subtree(u))
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|u| scope.contains(Some(*u)) && refs.units.contains_key(u))
-        .collect();
-    if units.is_empty() {
-        return Ok(Json(vec![]));
-    }
-    let mut found = users::Entity::find()
-        .filter(users::Column::UnitId.is_in(units))
-        .filter(users::Column::Role.is_in([Role::Officer, Role::Coordinator]))
-        .filter(users::Column::DisabledAt.is_null())
-        .filter(users::Column::DeletedAt.is_null())
-        .order_by_asc(users::Column::FullName)
-        .order_by_asc(users::Column::Id)
-        .limit(PEOPLE_LIMIT)
-        .all(&state.db)
-        .await?;
-    found.sort_by(|a, b| {
-        let unit = |u: &users::Model| {
-            u.unit_id
-                .and_then(|id| refs.units.get(&id))
-                .map(|m| m.name.clone())
-        };
-        unit(a).cmp(&unit(b))
-    });
+    let unit = q.unit.unwrap_or_default();
+    let found = queries::assignable(&state.db, &refs, &scope, unit, PEOPLE_LIMIT).await?;
     Ok(Json(
         found
             .into_iter()
-            .filter_map(|u| {
-                let unit = u.unit_id.and_then(|id| refs.units.get(&id))?;
-                Some(PersonBody {
-                    id: u.id,
-                    full_name: u.full_name,
-                    role: u.role,
-                    unit: UnitRef {
-                        id: unit.id,
-                        code: unit.code.clone(),
-                        name: unit.name.clone(),
-                    },
-                })
+            .map(|(u, unit)| PersonBody {
+                id: u.id,
+                full_name: u.full_name,
+                role: u.role,
+                unit: UnitRef {
+                    id: unit.id,
+                    code: unit.code,
+                    name: unit.name,
+                },
             })
             .collect(),
     ))

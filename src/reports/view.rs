@@ -257,17 +257,13 @@ pub async fn bodies<C: ConnectionTrait>(
     locale: Locale,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<ReportBody>> {
-    if rows.is_empty() {
-        return Ok(vec![]);
-    }
-    let related = Related::load(db, &rows, with_timeline).await?;
     let view = View {
         with_timeline,
         locale,
         now,
         lens: None,
     };
-    assemble(db, refs, rows, related, &view).await
+    build(db, refs, rows, view).await
 }
 
 /// Staff bodies of `rows`, all in the caller's scope, with what `lens` adds.
@@ -280,17 +276,26 @@ pub async fn staff_bodies<C: ConnectionTrait>(
     now: DateTime<Utc>,
     lens: &StaffLens,
 ) -> AppResult<Vec<ReportBody>> {
-    if rows.is_empty() {
-        return Ok(vec![]);
-    }
-    let rows: Vec<_> = rows.into_iter().map(|r| (r, Access::Staff)).collect();
-    let related = Related::load(db, &rows, with_timeline).await?;
+    let rows = rows.into_iter().map(|r| (r, Access::Staff)).collect();
     let view = View {
         with_timeline,
         locale,
         now,
         lens: Some(*lens),
     };
+    build(db, refs, rows, view).await
+}
+
+async fn build<C: ConnectionTrait>(
+    db: &C,
+    refs: &Reference,
+    rows: Vec<(reports::Model, Access)>,
+    view: View,
+) -> AppResult<Vec<ReportBody>> {
+    if rows.is_empty() {
+        return Ok(vec![]);
+    }
+    let related = Related::load(db, &rows, view.with_timeline).await?;
     assemble(db, refs, rows, related, &view).await
 }
 
@@ -319,30 +324,25 @@ pub async fn one(
     now: DateTime<Utc>,
     lens: Option<StaffLens>,
 ) -> AppResult<Option<ReportBody>> {
-    let (report, related) = if db.get_database_backend() == DbBackend::Postgres {
-        match with_relations(db, id).await? {
-            Some(found) => found,
-            None => return Ok(None),
-        }
+    let postgres = db.get_database_backend() == DbBackend::Postgres;
+    let found = if postgres {
+        with_relations(db, id).await?
     } else {
-        match reports::Entity::find_by_id(id).one(db).await? {
-            Some(r) => (r, Related::default()),
-            None => return Ok(None),
-        }
+        let row = reports::Entity::find_by_id(id).one(db).await?;
+        row.map(|r| (r, Related::default()))
+    };
+    let Some((report, mut related)) = found else {
+        return Ok(None);
     };
     let Some(access) = access(db, viewer, &report).await? else {
         return Ok(None);
     };
     let rows = vec![(report, access)];
-    let related = if db.get_database_backend() == DbBackend::Postgres {
-        let mut related = related;
-        if access == Access::Staff {
-            related.sources = open311_sources(db, vec![id]).await?;
-        }
-        related
-    } else {
-        Related::load(db, &rows, true).await?
-    };
+    if !postgres {
+        related = Related::load(db, &rows, true).await?;
+    } else if access == Access::Staff {
+        related.sources = open311_sources(db, vec![id]).await?;
+    }
     let view = View {
         with_timeline: true,
         locale,

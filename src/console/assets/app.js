@@ -32,7 +32,7 @@ const TEXT = {
     "r.unit": "Đơn vị", "r.priority": "Mức độ", "r.timeline": "Diễn biến", "r.similar": "Có thể trùng lặp",
     "r.noSimilar": "Không thấy phản ánh tương tự.", "r.actions": "Thao tác", "r.noActions": "Bạn không có thao tác nào với phản ánh này lúc này.",
     "r.note": "Ghi chú nội bộ", "r.addNote": "Thêm ghi chú", "r.stale": "Phản ánh vừa được người khác thay đổi; đã tải lại bản mới nhất.",
-    "r.done": "Đã thực hiện.", "r.photos": "Ảnh", "r.internal": "nội bộ", "r.send": "Gửi", "r.cancel": "Huỷ",
+    "r.done": "Đã thực hiện.", "r.internal": "nội bộ", "r.cancel": "Huỷ",
     "a.accept": "Tiếp nhận", "a.assign": "Giao việc", "a.start": "Bắt đầu xử lý", "a.resolve": "Báo đã xử lý",
     "a.reject": "Từ chối", "a.mark_duplicate": "Đánh dấu trùng", "a.recategorize": "Đổi lĩnh vực",
     "a.reopen": "Mở lại", "a.close": "Đóng", "a.extend": "Gia hạn",
@@ -42,7 +42,7 @@ const TEXT = {
     "p.priority": "Mức độ", "p.normal": "Thường", "p.urgent": "Khẩn",
     "st.title": "Thống kê", "st.from": "Từ tháng", "st.to": "Đến tháng", "st.group": "Nhóm theo",
     "st.none": "Toàn bộ", "st.unit": "Đơn vị", "st.category": "Lĩnh vực", "st.show": "Xem",
-    "st.month": "Tháng", "st.received": "Tiếp nhận", "st.handled": "Đã xử lý", "st.rate": "Tỷ lệ xử lý",
+    "st.received": "Tiếp nhận", "st.handled": "Đã xử lý", "st.rate": "Tỷ lệ xử lý",
     "st.onTime": "Đúng hạn", "st.rating": "Hài lòng", "st.ranking": "Xếp hạng đơn vị", "st.rank": "Hạng",
     "st.download": "Tải về tháng", "st.chart": "Tỷ lệ xử lý cộng dồn",
     "e.network": "Không kết nối được máy chủ.",
@@ -75,7 +75,7 @@ const TEXT = {
     "r.unit": "Unit", "r.priority": "Priority", "r.timeline": "Timeline", "r.similar": "Likely duplicates",
     "r.noSimilar": "No similar report.", "r.actions": "Actions", "r.noActions": "There is nothing you may do with this report now.",
     "r.note": "Internal note", "r.addNote": "Add note", "r.stale": "Someone else changed this report meanwhile; the latest version is shown.",
-    "r.done": "Done.", "r.photos": "Photos", "r.internal": "internal", "r.send": "Send", "r.cancel": "Cancel",
+    "r.done": "Done.", "r.internal": "internal", "r.cancel": "Cancel",
     "a.accept": "Accept", "a.assign": "Assign", "a.start": "Start", "a.resolve": "Resolve",
     "a.reject": "Reject", "a.mark_duplicate": "Mark duplicate", "a.recategorize": "Recategorize",
     "a.reopen": "Reopen", "a.close": "Close", "a.extend": "Extend",
@@ -85,7 +85,7 @@ const TEXT = {
     "p.priority": "Priority", "p.normal": "Normal", "p.urgent": "Urgent",
     "st.title": "Statistics", "st.from": "From month", "st.to": "To month", "st.group": "Group by",
     "st.none": "All", "st.unit": "Unit", "st.category": "Category", "st.show": "Show",
-    "st.month": "Month", "st.received": "Received", "st.handled": "Handled", "st.rate": "Handled rate",
+    "st.received": "Received", "st.handled": "Handled", "st.rate": "Handled rate",
     "st.onTime": "On time", "st.rating": "Rating", "st.ranking": "Unit ranking", "st.rank": "Rank",
     "st.download": "Download month", "st.chart": "Cumulative handled rate",
     "e.network": "The server cannot be reached.",
@@ -286,7 +286,7 @@ function map(lat, lng) {
 
 // ---- Reference data -------------------------------------------------------
 
-const refs = { categories: [], units: [], unitNames: new Map() };
+const refs = { categories: [], units: [] };
 async function loadRefs() {
   const [cats, units] = await Promise.all([api("categories"), api("units")]);
   refs.categories = cats;
@@ -294,7 +294,6 @@ async function loadRefs() {
   const walk = (nodes, depth) => {
     for (const n of nodes) {
       refs.units.push({ id: n.id, name: n.name, depth });
-      refs.unitNames.set(n.id, n.name);
       walk(n.children ?? [], depth + 1);
     }
   };
